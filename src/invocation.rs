@@ -1,0 +1,310 @@
+//! How the shim was invoked (prefix or masquerade mode, its own options) and
+//! where the real tool is.
+
+use crate::settings::Settings;
+use crate::{code, fail};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+pub const SHIM_NAME: &str = "kbuild-shim";
+
+/// What the tool's name says about how to treat its command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `clang`, `clang-22`, `aarch64-linux-gnu-clang[-22]`.
+    Cc,
+    /// `ld`, `ld.lld`, `ld.bfd`, `ld.gold`, with `<triple>-` and `-N`.
+    Ld,
+    /// Anything else: pure passthrough.
+    Other,
+}
+
+impl Role {
+    pub fn of(tool: &OsStr) -> Role {
+        let name = Path::new(tool)
+            .file_name()
+            .map_or(&b""[..], |n| n.as_bytes());
+        let name = strip_version(name);
+        // `<triple>-` prefixes: what follows the last '-' is the tool itself.
+        let base = name.rsplit(|&b| b == b'-').next().unwrap_or(name);
+        match base {
+            b"clang" => Role::Cc,
+            b"ld" | b"ld.lld" | b"ld.bfd" | b"ld.gold" => Role::Ld,
+            _ => Role::Other,
+        }
+    }
+}
+
+/// `clang-22` → `clang`, `ld.lld-22.1` → `ld.lld`; other names unchanged.
+fn strip_version(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'-') {
+        Some(p)
+            if p + 1 < name.len()
+                && name[p + 1].is_ascii_digit()
+                && name[p + 1..]
+                    .iter()
+                    .all(|&b| b.is_ascii_digit() || b == b'.') =>
+        {
+            &name[..p]
+        }
+        _ => name,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `kbuild-shim clang …`, like `ccache clang`.
+    Prefix,
+    /// The binary is named after the tool (symlink, hard link or copy).
+    Masquerade,
+}
+
+/// One command for the real tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub mode: Mode,
+    /// As given: a name to look up, or (prefix mode) a path.
+    pub tool: OsString,
+    pub role: Role,
+    /// argv[1..] for the real tool.
+    pub args: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Run(Invocation),
+    Explain(Invocation),
+    Help,
+    Version,
+}
+
+pub const USAGE: &str =
+    "usage: kbuild-shim [--explain] <tool> [args...]   (or: kbuild-shim --help)";
+
+/// Decides the mode from argv[0] before any option parsing, so the
+/// masquerade path never pays for (or misreads) the shim's own options.
+pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
+    if argv.is_empty() {
+        return Err(fail(code::USAGE, USAGE));
+    }
+    let argv0 = argv.remove(0);
+    let name = Path::new(&argv0).file_name().unwrap_or(&argv0).to_owned();
+    if name != SHIM_NAME {
+        return Ok(Request::Run(Invocation {
+            mode: Mode::Masquerade,
+            role: Role::of(&name),
+            tool: name,
+            args: argv,
+        }));
+    }
+    let mut explain = false;
+    let mut rest = argv.into_iter();
+    let tool = loop {
+        let Some(a) = rest.next() else {
+            return Err(fail(code::USAGE, format!("no tool given\n{USAGE}")));
+        };
+        match a.to_str() {
+            Some("--help" | "-h") => return Ok(Request::Help),
+            Some("--version" | "-V") => return Ok(Request::Version),
+            Some("--explain") => explain = true,
+            Some("--") => match rest.next() {
+                Some(t) => break t,
+                None => return Err(fail(code::USAGE, format!("no tool given\n{USAGE}"))),
+            },
+            _ if a.as_bytes().starts_with(b"-") => {
+                return Err(fail(
+                    code::USAGE,
+                    format!(
+                        "unknown option '{}' (own options come before the tool)\n{USAGE}",
+                        a.to_string_lossy()
+                    ),
+                ))
+            }
+            _ => break a,
+        }
+    };
+    let inv = Invocation {
+        mode: Mode::Prefix,
+        role: Role::of(&tool),
+        tool,
+        args: rest.collect(),
+    };
+    Ok(if explain {
+        Request::Explain(inv)
+    } else {
+        Request::Run(inv)
+    })
+}
+
+/// Identifies a file as "the shim itself": same inode, or a byte-identical copy.
+pub struct SelfId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    path: PathBuf,
+}
+
+impl SelfId {
+    pub fn current() -> Option<SelfId> {
+        let path = std::env::current_exe().ok()?;
+        let m = std::fs::metadata(&path).ok()?;
+        Some(SelfId {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            path,
+        })
+    }
+
+    /// Cheap for every real tool: only a file of exactly our size is read.
+    pub fn is(&self, candidate: &Path, meta: &std::fs::Metadata) -> bool {
+        if meta.dev() == self.dev && meta.ino() == self.ino {
+            return true;
+        }
+        meta.len() == self.len
+            && matches!(
+                (std::fs::read(candidate), std::fs::read(&self.path)),
+                (Ok(a), Ok(b)) if a == b
+            )
+    }
+}
+
+fn is_executable_file(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+/// Finds the real tool: a path is used as is (unless it is the shim); a name
+/// is the first executable of that name in the search path that is not the shim.
+pub fn find_tool(inv: &Invocation, settings: &Settings) -> anyhow::Result<PathBuf> {
+    let me = SelfId::current();
+    let is_me = |p: &Path, m: &std::fs::Metadata| me.as_ref().is_some_and(|me| me.is(p, m));
+    if inv.tool.as_bytes().contains(&b'/') {
+        let p = PathBuf::from(&inv.tool);
+        return match std::fs::metadata(&p) {
+            Ok(m) if is_me(&p, &m) => Err(fail(
+                code::USAGE,
+                format!(
+                    "loop: '{}' is kbuild-shim itself; give the real tool, or its name",
+                    p.display()
+                ),
+            )),
+            Ok(_) => Ok(p),
+            Err(_) => Err(fail(
+                code::NOT_FOUND,
+                format!("cannot find '{}'", p.display()),
+            )),
+        };
+    }
+    let mut skipped: Vec<&OsStr> = Vec::new();
+    for dir in settings.search_dirs() {
+        let cand = Path::new(dir).join(&inv.tool);
+        let Ok(meta) = std::fs::metadata(&cand) else {
+            continue;
+        };
+        if !is_executable_file(&meta) {
+            continue;
+        }
+        if is_me(&cand, &meta) {
+            skipped.push(dir);
+            continue;
+        }
+        return Ok(cand);
+    }
+    let name = inv.tool.to_string_lossy();
+    let var = settings.search_path_var;
+    if skipped.is_empty() {
+        return Err(fail(
+            code::NOT_FOUND,
+            format!("cannot find '{name}' in {var}"),
+        ));
+    }
+    let skipped = skipped
+        .iter()
+        .map(|d| d.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if inv.mode == Mode::Masquerade {
+        // Invoked as `clang` and only the shim answers to `clang`: a loop.
+        return Err(fail(
+            code::USAGE,
+            format!(
+                "loop: '{name}' in {var} is only kbuild-shim itself (in {skipped}); \
+                 put the directory of the real {name} after the shim's in {var}"
+            ),
+        ));
+    }
+    Err(fail(
+        code::NOT_FOUND,
+        format!("cannot find '{name}' in {var} (skipped {skipped})"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clang_args::words;
+
+    #[test]
+    fn roles() {
+        for (n, r) in [
+            ("clang", Role::Cc),
+            ("clang-22", Role::Cc),
+            ("/usr/lib/llvm-22/bin/clang", Role::Cc),
+            ("aarch64-linux-gnu-clang", Role::Cc),
+            ("aarch64-linux-gnu-clang-22", Role::Cc),
+            ("ld", Role::Ld),
+            ("ld.lld", Role::Ld),
+            ("ld.lld-22", Role::Ld),
+            ("ld.bfd", Role::Ld),
+            ("ld.gold", Role::Ld),
+            ("aarch64-linux-gnu-ld", Role::Ld),
+            ("x86_64-linux-gnu-ld.bfd", Role::Ld),
+            ("clang++", Role::Other),
+            ("clang-cl", Role::Other),
+            ("clang-format-22", Role::Other),
+            ("gcc", Role::Other),
+            ("llvm-link-22", Role::Other),
+            ("ld64.lld", Role::Other),
+            ("lld", Role::Other),
+        ] {
+            assert_eq!(Role::of(OsStr::new(n)), r, "{n}");
+        }
+    }
+
+    #[test]
+    fn prefix_and_masquerade() {
+        let r = parse(words(&["/usr/bin/kbuild-shim", "clang-22", "-c", "x.bc"])).unwrap();
+        let Request::Run(inv) = r else { panic!() };
+        assert_eq!((inv.mode, inv.role), (Mode::Prefix, Role::Cc));
+        assert_eq!(inv.args, words(&["-c", "x.bc"]));
+
+        let r = parse(words(&["/shim/ld.lld", "--version"])).unwrap();
+        let Request::Run(inv) = r else { panic!() };
+        assert_eq!(
+            (inv.mode, inv.role, inv.tool.to_str()),
+            (Mode::Masquerade, Role::Ld, Some("ld.lld"))
+        );
+        assert_eq!(inv.args, words(&["--version"]));
+
+        assert!(matches!(
+            parse(words(&["kbuild-shim", "--explain", "clang", "-c"])).unwrap(),
+            Request::Explain(_)
+        ));
+        assert!(matches!(
+            parse(words(&["kbuild-shim", "--help"])).unwrap(),
+            Request::Help
+        ));
+        // Own options stop at the tool: `--help` after it belongs to clang.
+        let Request::Run(inv) = parse(words(&["kbuild-shim", "clang", "--help"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!(inv.args, words(&["--help"]));
+        let e = parse(words(&["kbuild-shim"])).unwrap_err();
+        assert_eq!(crate::exit_code_of(&e), code::USAGE);
+        let e = parse(words(&["kbuild-shim", "--frobnicate", "clang"])).unwrap_err();
+        assert!(e.to_string().contains("unknown option '--frobnicate'"));
+    }
+}

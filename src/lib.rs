@@ -1,0 +1,116 @@
+//! kbuild-shim: a clang/ld wrapper for Linux builds with `CONFIG_RUST_INLINE_HELPERS`.
+//!
+//! The binary classifies one command and then either `exec`s the real tool
+//! (unchanged, or with an IR-input compile rewritten) or, for the gated
+//! single-object `ld -r` step, copies the object. Each concern has a module:
+//!
+//! - [`invocation`]: argv[0] / prefix mode, own options, finding the real tool;
+//! - [`clang_args`]: the clang option table and the IR-input rewrite;
+//! - [`ld_gate`]: the ld option table and the `cmd_ld_single` gate;
+//! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
+//! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
+//! - [`exec`]: replacing the process, and `--explain` rendering.
+
+pub mod clang_args;
+pub mod clang_arity;
+pub mod exec;
+pub mod invocation;
+pub mod kconfig;
+pub mod ld_gate;
+pub mod settings;
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit codes of the shim's own failures (the real tool's codes pass through `exec`).
+pub mod code {
+    /// Usage errors, bad input, loops: as `make` and shells use 2.
+    pub const USAGE: u8 = 2;
+    /// The real tool exists but could not be executed (shell convention).
+    pub const CANNOT_EXEC: u8 = 126;
+    /// The real tool was not found (shell convention).
+    pub const NOT_FOUND: u8 = 127;
+}
+
+/// An error that carries the exit code the shim should leave with.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Builds an `anyhow::Error` that exits with `code`.
+pub fn fail(code: u8, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code,
+        message: message.into(),
+    })
+}
+
+/// The exit code for an error: the innermost [`Failure`]'s, else [`code::USAGE`].
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map_or(code::USAGE, |f| f.code)
+}
+
+/// One rule that fired, with what it did. `rule` is the stable name shown in
+/// logs, `--explain` output and golden tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fired {
+    pub rule: &'static str,
+    pub removed: Vec<OsString>,
+    pub added: Vec<OsString>,
+    /// Free-form detail (e.g. why the ld gate decided as it did).
+    pub note: String,
+}
+
+impl Fired {
+    pub fn new(rule: &'static str) -> Self {
+        Fired {
+            rule,
+            removed: Vec::new(),
+            added: Vec::new(),
+            note: String::new(),
+        }
+    }
+}
+
+/// What the shim will do instead of (or as) the real command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Run the real tool with these arguments (argv[1..]).
+    Exec { args: Vec<OsString> },
+    /// Produce `to` as an exact copy of `from`; the linker is not run.
+    Copy { from: PathBuf, to: PathBuf },
+}
+
+/// The decision for one invocation: the action and the rules that fired.
+/// An empty `fired` with `Action::Exec` means "byte-identical passthrough".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub action: Action,
+    pub fired: Vec<Fired>,
+    /// Why this plan (for logs and `--explain`), e.g. "an input is not LLVM IR".
+    pub why: Cow<'static, str>,
+}
+
+impl Plan {
+    pub fn passthrough(args: Vec<OsString>, why: Cow<'static, str>) -> Self {
+        Plan {
+            action: Action::Exec { args },
+            fired: Vec::new(),
+            why,
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The `KBUILD_SHIM_*` environment, read and validated once per invocation.
+//!
+//! A variable set to something we do not understand is an error naming the
+//! variable: a typo in `KBUILD_SHIM_INLINE_HELPERS` must not silently change
+//! what ends up in a kernel.
+
+use crate::{code, fail};
+use std::ffi::{OsStr, OsString};
+
+pub const ENV_LOG: &str = "KBUILD_SHIM_LOG";
+pub const ENV_STRICT: &str = "KBUILD_SHIM_STRICT";
+pub const ENV_INLINE: &str = "KBUILD_SHIM_INLINE_HELPERS";
+pub const ENV_PATH: &str = "KBUILD_SHIM_PATH";
+pub const ENV_DEPTH: &str = "KBUILD_SHIM_DEPTH";
+
+/// How many shims may be stacked before we call it a loop. Legitimate chains
+/// are short (make → shim → clang → shim-as-ld.lld); a loop through another
+/// wrapper reaches this in milliseconds, since each hop is an `exec`.
+pub const MAX_DEPTH: u32 = 8;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `KBUILD_SHIM_STRICT=1`: only the precise removals, no blanket
+    /// `-Wno-unused-command-line-argument`.
+    pub strict: bool,
+    /// `KBUILD_SHIM_INLINE_HELPERS=y|n`; `None` = consult `auto.conf`.
+    pub inline_helpers: Option<bool>,
+    /// `KBUILD_SHIM_LOG` level, if logging is wanted.
+    pub log: Option<String>,
+    /// How many shims are already above this one.
+    pub depth: u32,
+    /// Where to search for the real tool, and the variable it came from.
+    pub search_path: Option<OsString>,
+    pub search_path_var: &'static str,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|k| std::env::var_os(k))
+    }
+
+    /// Same as [`Settings::from_env`], reading variables through `get` (for tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Self> {
+        let text = |name: &str| -> anyhow::Result<Option<String>> {
+            match get(name) {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(None),
+                Some(v) => v
+                    .into_string()
+                    .map(Some)
+                    .map_err(|_| fail(code::USAGE, format!("{name} is not valid UTF-8"))),
+            }
+        };
+        let strict = match text(ENV_STRICT)?.as_deref() {
+            None | Some("0") | Some("n") => false,
+            Some("1") | Some("y") => true,
+            Some(v) => return Err(bad(ENV_STRICT, v, "1 or 0")),
+        };
+        let inline_helpers = match text(ENV_INLINE)?.as_deref() {
+            None => None,
+            Some("y") | Some("1") => Some(true),
+            Some("n") | Some("0") => Some(false),
+            Some(v) => return Err(bad(ENV_INLINE, v, "y or n")),
+        };
+        let log = match text(ENV_LOG)? {
+            None => None,
+            Some(v) => {
+                let level = v.to_ascii_lowercase();
+                if !["off", "error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+                    return Err(bad(ENV_LOG, &v, "off, error, warn, info, debug or trace"));
+                }
+                Some(level)
+            }
+        };
+        let depth = match text(ENV_DEPTH)? {
+            None => 0,
+            Some(v) => v
+                .parse::<u32>()
+                .map_err(|_| bad(ENV_DEPTH, &v, "a small number (set by kbuild-shim itself)"))?,
+        };
+        let (search_path, search_path_var) = match get(ENV_PATH) {
+            Some(p) if !p.is_empty() => (Some(p), ENV_PATH),
+            _ => (get("PATH"), "PATH"),
+        };
+        Ok(Settings {
+            strict,
+            inline_helpers,
+            log,
+            depth,
+            search_path,
+            search_path_var,
+        })
+    }
+
+    /// The search path as directories; an empty entry means the current
+    /// directory, as for `execvp`.
+    pub fn search_dirs(&self) -> Vec<&OsStr> {
+        use std::os::unix::ffi::OsStrExt;
+        match &self.search_path {
+            None => Vec::new(),
+            Some(p) => p
+                .as_bytes()
+                .split(|&b| b == b':')
+                .map(|d| {
+                    if d.is_empty() {
+                        OsStr::new(".")
+                    } else {
+                        OsStr::from_bytes(d)
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+fn bad(name: &str, value: &str, want: &str) -> anyhow::Error {
+    fail(
+        code::USAGE,
+        format!("{name}='{}' is not valid: use {want}", value.escape_debug()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = with(&[("PATH", "/a::/b")]).unwrap();
+        assert!(!s.strict);
+        assert_eq!(s.inline_helpers, None);
+        assert_eq!(s.depth, 0);
+        assert_eq!(s.search_path_var, "PATH");
+        assert_eq!(s.search_dirs(), vec!["/a", ".", "/b"]);
+    }
+
+    #[test]
+    fn shim_path_replaces_path() {
+        let s = with(&[("PATH", "/a"), (ENV_PATH, "/c")]).unwrap();
+        assert_eq!(s.search_path_var, ENV_PATH);
+        assert_eq!(s.search_dirs(), vec!["/c"]);
+    }
+
+    #[test]
+    fn garbage_names_the_variable() {
+        for (k, v) in [
+            (ENV_INLINE, "maybe"),
+            (ENV_STRICT, "yes please"),
+            (ENV_LOG, "loud"),
+            (ENV_DEPTH, "-1"),
+        ] {
+            let err = with(&[(k, v)]).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{k}='{v}' is not valid")), "{err}");
+        }
+    }
+
+    #[test]
+    fn inline_values() {
+        assert_eq!(
+            with(&[(ENV_INLINE, "y")]).unwrap().inline_helpers,
+            Some(true)
+        );
+        assert_eq!(
+            with(&[(ENV_INLINE, "n")]).unwrap().inline_helpers,
+            Some(false)
+        );
+        assert_eq!(with(&[(ENV_INLINE, "")]).unwrap().inline_helpers, None);
+    }
+}
