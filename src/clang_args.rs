@@ -327,10 +327,15 @@ pub fn rewrite_ir(args: &[OsString], strict: bool) -> Plan {
         f.added.push(NO_UNUSED_ARG.into());
         fired.push(f);
     }
+    let why = if fired.is_empty() {
+        "IR-input compile with nothing to change"
+    } else {
+        "IR-input compile"
+    };
     Plan {
         action: crate::Action::Exec { args: out },
         fired,
-        why: "IR-input compile".into(),
+        why: why.into(),
     }
 }
 

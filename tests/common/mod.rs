@@ -1,0 +1,142 @@
+//! Shared helpers for the integration tests: the built binary, a recording
+//! fake tool, real-tool lookup that fails (never skips) when a tool is missing.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const SHIM: &str = env!("CARGO_BIN_EXE_kbuild-shim");
+
+/// The real tool `name` from PATH. A missing tool fails the test with the
+/// command that installs it: these tests are never skipped.
+pub fn real_tool(name: &str) -> PathBuf {
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "'{name}' is not installed; run wrapper-scripts/install-toolchain \
+         (apt-get install -y clang-22 lld-22 llvm-22) — the README's test command does"
+    );
+}
+
+/// A fresh directory of recording fake tools: each writes its argv (NUL
+/// separated, argv[0] first) to `$KBUILD_SHIM_TEST_RECORD` and exits 0.
+pub fn fake_tools(names: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("fake-tools.")
+        .tempdir()
+        .unwrap();
+    for n in names {
+        write_exe(
+            &d.path().join(n),
+            "#!/bin/sh\nprintf '%s\\0' \"$0\" \"$@\" > \"$KBUILD_SHIM_TEST_RECORD\"\n",
+        );
+    }
+    d
+}
+
+pub fn write_exe(path: &Path, body: &str) {
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Reads what a fake tool recorded: argv[0], then the arguments.
+pub fn read_record(path: &Path) -> Option<Vec<OsString>> {
+    let data = std::fs::read(path).ok()?;
+    let mut v: Vec<OsString> = data
+        .split(|&b| b == 0)
+        .map(|s| OsString::from_vec(s.to_vec()))
+        .collect();
+    v.pop(); // after the last NUL
+    Some(v)
+}
+
+/// PATH with `first` in front of the test process's own PATH.
+pub fn path_with(first: &[&Path]) -> OsString {
+    let mut dirs: Vec<PathBuf> = first.iter().map(|p| p.to_path_buf()).collect();
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A `Command` for the shim with none of the caller's `KBUILD_SHIM_*` settings.
+pub fn shim() -> Command {
+    let mut c = Command::new(SHIM);
+    for (k, _) in std::env::vars_os() {
+        if k.as_bytes().starts_with(b"KBUILD_SHIM_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+pub fn words(s: &[&str]) -> Vec<OsString> {
+    s.iter().map(OsString::from).collect()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn check(o: &Output, what: &str) {
+    assert!(
+        o.status.success(),
+        "{what} failed: {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    );
+}
+
+/// Runs `cmd` (a program and arguments) in `dir`, returning its output.
+pub fn run_in(dir: &Path, program: impl AsRef<OsStr>, args: &[impl AsRef<OsStr>]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Builds a Rust object with the real rustc (rustc records `rustc version`
+/// in `.comment`), a host `#![no_std]` library with one function.
+pub fn rust_object(dir: &Path, name: &str) -> PathBuf {
+    let src = dir.join("fixture_lib.rs");
+    std::fs::write(&src, "#![no_std]\n#[no_mangle]\npub extern \"C\" fn fixture_fn(x: u32) -> u32 { x.wrapping_mul(3) }\n").unwrap();
+    let out = dir.join(name);
+    let o = Command::new("rustc")
+        .args([
+            "--crate-type=lib",
+            "--emit=obj",
+            "-Cpanic=abort",
+            "-Copt-level=2",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .unwrap();
+    check(&o, "rustc fixture");
+    out
+}
+
+/// Builds a C object with `cc` (the machine's gcc): no `rustc version` in it.
+pub fn c_object(dir: &Path, name: &str) -> PathBuf {
+    let src = dir.join("fixture_c.c");
+    std::fs::write(&src, "int fixture_c(int x) { return x * 3; }\n").unwrap();
+    let out = dir.join(name);
+    let o = Command::new("cc")
+        .args(["-c", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .unwrap();
+    check(&o, "cc fixture");
+    out
+}
