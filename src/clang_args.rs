@@ -129,7 +129,7 @@ pub const CC_OPTIONS: &[CcOption] = &[
     opt("-iframework",                     JoS,      Drop("ir-drop-iframework")),
     opt("-iframeworkwithsysroot",          JoS,      Drop("ir-drop-iframework")),
     opt("-imacros",                        JoS,      Drop("ir-drop-imacros")),
-    opt("-imultilib",                      JoS,      Drop("ir-drop-imultilib")),
+    opt("-imultilib",                      Separate, Drop("ir-drop-imultilib")),
     opt("-include",                        JoS,      Drop("ir-drop-include")),
     opt("-include-pch",                    Separate, Keep),
     opt("-iprefix",                        JoS,      Drop("ir-drop-iprefix")),

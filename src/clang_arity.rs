@@ -6,6 +6,7 @@
 // the hand-written table in src/clang_args.rs.
 
 /// Exact spellings that take N separate values. Sorted (byte order).
+#[rustfmt::skip]
 pub const EXACT: &[(&str, u8)] = &[
     ("--CLASSPATH", 1),
     ("--analyzer-output", 1),
@@ -184,4 +185,8 @@ pub const EXACT: &[(&str, u8)] = &[
 ];
 
 /// Prefixes that take N separate values even with a joined value (e.g. `-Xarch_arm64 -foo`). Sorted.
-pub const JOINED_AND_SEPARATE: &[(&str, u8)] = &[("-Xarch_", 1), ("-Xopenmp-target=", 1)];
+#[rustfmt::skip]
+pub const JOINED_AND_SEPARATE: &[(&str, u8)] = &[
+    ("-Xarch_", 1),
+    ("-Xopenmp-target=", 1),
+];
