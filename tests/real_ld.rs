@@ -122,9 +122,9 @@ impl Gate {
     fn new(obj: &Path, auto_conf: Option<&str>) -> Gate {
         let work = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(work.path().join("rust")).unwrap();
-        let foo = work.path().join("rust/foo.o");
-        std::fs::copy(obj, &foo).unwrap();
-        std::fs::set_permissions(&foo, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let obj_path = work.path().join("rust/foo.o");
+        std::fs::copy(obj, &obj_path).unwrap();
+        std::fs::set_permissions(&obj_path, std::fs::Permissions::from_mode(0o640)).unwrap();
         if let Some(text) = auto_conf {
             std::fs::create_dir_all(work.path().join("include/config")).unwrap();
             std::fs::write(work.path().join("include/config/auto.conf"), text).unwrap();
