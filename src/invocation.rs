@@ -78,10 +78,15 @@ pub enum Request {
     Explain(Invocation),
     Help,
     Version,
+    /// `kbuild-shim --demo [--keep DIR]`: build the embedded mini tree.
+    Demo {
+        keep: Option<PathBuf>,
+    },
 }
 
-pub const USAGE: &str =
-    "usage: kbuild-shim [--explain] <tool> [args...]   (or: kbuild-shim --help)";
+pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]   \
+     (or: kbuild-shim --help | --demo [--keep DIR])";
+const DEMO_USAGE: &str = "usage: kbuild-shim --demo [--keep DIR]";
 
 /// Decides the mode from argv[0] before any option parsing, so the
 /// masquerade path never pays for (or misreads) the shim's own options.
@@ -99,6 +104,9 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             args: argv,
         }));
     }
+    if argv.first().is_some_and(|a| a == "--demo") {
+        return parse_demo(&argv[1..]);
+    }
     let mut explain = false;
     let mut rest = argv.into_iter();
     let tool = loop {
@@ -109,6 +117,12 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             Some("--help" | "-h") => return Ok(Request::Help),
             Some("--version" | "-V") => return Ok(Request::Version),
             Some("--explain") => explain = true,
+            Some("--demo") => {
+                return Err(fail(
+                    code::USAGE,
+                    format!("--demo must be the first option\n{DEMO_USAGE}"),
+                ))
+            }
             Some("--") => match rest.next() {
                 Some(t) => break t,
                 None => return Err(fail(code::USAGE, format!("no tool given\n{USAGE}"))),
@@ -136,6 +150,31 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
     } else {
         Request::Run(inv)
     })
+}
+
+/// The options after `--demo`: nothing, or `--keep DIR` (or `--keep=DIR`).
+fn parse_demo(rest: &[OsString]) -> anyhow::Result<Request> {
+    let usage = |what: &str| fail(code::USAGE, format!("{what}\n{DEMO_USAGE}"));
+    let keep = match rest {
+        [] => None,
+        [k] if k == "--keep" => return Err(usage("--keep needs a DIR")),
+        [k, dir] if k == "--keep" => match dir.is_empty() {
+            true => return Err(usage("--keep needs a DIR")),
+            false => Some(PathBuf::from(dir)),
+        },
+        [k] if k.as_bytes().starts_with(b"--keep=") => match &k.as_bytes()[b"--keep=".len()..] {
+            [] => return Err(usage("--keep needs a DIR")),
+            dir => Some(PathBuf::from(OsStr::from_bytes(dir))),
+        },
+        _ => {
+            let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
+            return Err(usage(&format!(
+                "unexpected argument(s) after --demo: '{}'",
+                args.join(" ")
+            )));
+        }
+    };
+    Ok(Request::Demo { keep })
 }
 
 /// Identifies a file as "the shim itself": same inode, or a byte-identical copy.
@@ -171,7 +210,7 @@ impl SelfId {
     }
 }
 
-fn is_executable_file(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable_file(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
 }
@@ -306,5 +345,40 @@ mod tests {
         assert_eq!(crate::exit_code_of(&e), code::USAGE);
         let e = parse(words(&["kbuild-shim", "--frobnicate", "clang"])).unwrap_err();
         assert!(e.to_string().contains("unknown option '--frobnicate'"));
+    }
+
+    #[test]
+    fn demo_options() {
+        let demo = |a: &[&str]| parse(words(&[&["kbuild-shim"], a].concat()));
+        assert_eq!(demo(&["--demo"]).unwrap(), Request::Demo { keep: None });
+        for a in [&["--demo", "--keep", "out"][..], &["--demo", "--keep=out"]] {
+            assert_eq!(
+                demo(a).unwrap(),
+                Request::Demo {
+                    keep: Some(PathBuf::from("out"))
+                }
+            );
+        }
+        for (a, want) in [
+            (&["--demo", "--keep"][..], "--keep needs a DIR"),
+            (&["--demo", "--keep="], "--keep needs a DIR"),
+            (&["--demo", "--keep", ""], "--keep needs a DIR"),
+            (&["--demo", "x"], "unexpected argument(s) after --demo: 'x'"),
+            (&["--demo", "--keep", "d", "x"], "unexpected argument"),
+            (&["--explain", "--demo"], "--demo must be the first option"),
+        ] {
+            let e = demo(a).unwrap_err();
+            assert!(e.to_string().starts_with(want), "{a:?}: {e}");
+            assert_eq!(crate::exit_code_of(&e), code::USAGE);
+        }
+        // Masquerade mode and after the tool: `--demo` belongs to the tool.
+        let Request::Run(inv) = parse(words(&["/shim/clang", "--demo"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!(inv.args, words(&["--demo"]));
+        let Request::Run(inv) = parse(words(&["kbuild-shim", "clang", "--demo"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!(inv.args, words(&["--demo"]));
     }
 }

@@ -9,10 +9,12 @@
 //! - [`ld_gate`]: the ld option table and the `cmd_ld_single` gate;
 //! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
 //! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
-//! - [`exec`]: replacing the process, and `--explain` rendering.
+//! - [`exec`]: replacing the process, and `--explain` rendering;
+//! - [`demo`]: `--demo`, the embedded mini kbuild tree built with and without the shim.
 
 pub mod clang_args;
 pub mod clang_arity;
+pub mod demo;
 pub mod exec;
 pub mod invocation;
 pub mod kconfig;

@@ -2,7 +2,7 @@
 
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
-use kbuild_shim::{clang_args, code, exec, exit_code_of, fail, ld_gate, Plan};
+use kbuild_shim::{clang_args, code, demo, exec, exit_code_of, fail, ld_gate, Plan};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -28,6 +28,7 @@ fn run() -> anyhow::Result<ExitCode> {
             println!("kbuild-shim {}", env!("CARGO_PKG_VERSION"));
             return Ok(ExitCode::SUCCESS);
         }
+        Request::Demo { keep } => return demo::run(keep.as_deref()),
         Request::Run(inv) => (inv, false),
         Request::Explain(inv) => (inv, true),
     };

@@ -19,10 +19,94 @@ pub fn real_tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!(
-        "'{name}' is not installed; run wrapper-scripts/install-toolchain \
-         (apt-get install -y clang-22 lld-22 llvm-22) — the README's test command does"
-    );
+    let hint = match name {
+        "make" => "apt-get install -y make".to_owned(),
+        "rustc" => "install Rust with rustup (rustc 1.95, LLVM 22)".to_owned(),
+        _ => {
+            // clang-22 → clang-22, ld.lld-22 → lld-22, llvm-nm-22 → llvm-22
+            let v = name.rsplit_once('-').map_or("22", |(_, v)| v);
+            let pkg = match name {
+                n if n.starts_with("clang") => format!("clang-{v}"),
+                n if n.starts_with("ld.lld") => format!("lld-{v}"),
+                _ => format!("llvm-{v}"),
+            };
+            format!("apt-get install -y {pkg}, or run wrapper-scripts/install-toolchain")
+        }
+    };
+    panic!("'{name}' is not installed: {hint}");
+}
+
+/// Fails the test (naming the Debian packages) unless every tool the mini
+/// kbuild tree uses is installed.
+pub fn need_minikbuild_tools() {
+    for t in [
+        "clang-22",
+        "ld.lld-22",
+        "llvm-link-22",
+        "llvm-objdump-22",
+        "llvm-nm-22",
+        "make",
+        "rustc",
+    ] {
+        real_tool(t);
+    }
+}
+
+pub const MINI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/minikbuild");
+
+/// A fresh copy of examples/minikbuild (the files its FILES lists, modes kept).
+pub fn mini_tree(parent: &Path, name: &str) -> PathBuf {
+    let dest = parent.join(name);
+    let list = std::fs::read_to_string(Path::new(MINI).join("FILES")).unwrap();
+    for f in list.lines().filter(|l| !l.trim().is_empty()) {
+        let to = dest.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(Path::new(MINI).join(f), &to).unwrap();
+    }
+    dest
+}
+
+/// `make -C dir ARGS…` with none of the caller's make or kbuild-shim settings.
+pub fn make(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+    let mut c = Command::new("make");
+    c.arg("-C").arg(dir).arg("--no-print-directory").args(args);
+    for (k, _) in std::env::vars_os() {
+        let b = k.as_bytes();
+        if b.starts_with(b"KBUILD_SHIM_")
+            || [&b"MAKEFLAGS"[..], b"MFLAGS", b"MAKELEVEL", b"GNUMAKEFLAGS"].contains(&b)
+        {
+            c.env_remove(&k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(std::process::Stdio::null()).output().unwrap()
+}
+
+/// `CC=… LD=…` for the mini tree through the shim (prefix mode).
+pub fn shim_tools() -> [String; 2] {
+    [
+        format!("CC={SHIM} clang-22"),
+        format!("LD={SHIM} ld.lld-22"),
+    ]
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The lines of a build's stderr that are compiler/linker errors.
+pub fn error_lines(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter(|l| l.contains(": error: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn is_elf(path: &Path) -> bool {
+    std::fs::read(path).unwrap().starts_with(b"\x7fELF")
 }
 
 /// A fresh directory of recording fake tools: each writes its argv (NUL

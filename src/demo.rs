@@ -1,0 +1,859 @@
+//! `kbuild-shim --demo [--keep DIR]`: builds the embedded mini kbuild tree
+//! (examples/minikbuild) for each ARCH, once with plain clang and once through
+//! this binary, and shows in a table what the shim fixes: the IR-compile
+//! errors on arm/um, helper inlining, and the gated single-object `ld -r`.
+
+use crate::invocation::{is_executable_file, SelfId};
+use crate::{code, fail, ld_gate};
+use anyhow::Context;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Output, Stdio};
+
+/// The mini tree, one entry per line of examples/minikbuild/FILES:
+/// (path, mode, contents). A unit test keeps the two lists equal.
+const TREE: &[(&str, u32, &[u8])] = &[
+    (
+        "Makefile",
+        0o644,
+        include_bytes!("../examples/minikbuild/Makefile"),
+    ),
+    (
+        "helpers.c",
+        0o644,
+        include_bytes!("../examples/minikbuild/helpers.c"),
+    ),
+    (
+        "cfile.c",
+        0o644,
+        include_bytes!("../examples/minikbuild/cfile.c"),
+    ),
+    (
+        "rust/foo.rs",
+        0o644,
+        include_bytes!("../examples/minikbuild/rust/foo.rs"),
+    ),
+    (
+        "include/compiler-stub.h",
+        0o644,
+        include_bytes!("../examples/minikbuild/include/compiler-stub.h"),
+    ),
+    (
+        "check-inline.sh",
+        0o755,
+        include_bytes!("../examples/minikbuild/check-inline.sh"),
+    ),
+];
+
+/// Marks a directory as written by `--demo`, so `--keep` may replace it.
+const MARKER: &str = ".kbuild-shim-demo";
+
+/// The LLVM tools the tree uses (base name, make variable, Debian package prefix).
+const LLVM_TOOLS: [(&str, &str, &str); 5] = [
+    ("clang", "CC", "clang"),
+    ("ld.lld", "LD", "lld"),
+    ("llvm-link", "LLVM_LINK", "llvm"),
+    ("llvm-objdump", "LLVM_OBJDUMP", "llvm"),
+    ("llvm-nm", "LLVM_NM", "llvm"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+/// What the demo builds with: rustc, and LLVM tools of rustc's LLVM major
+/// (`RUSTC_CLANG_LLVM_COMPATIBLE`), in [`LLVM_TOOLS`] order.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub rustc: Tool,
+    pub rustc_llvm: String,
+    pub major: u32,
+    pub llvm: Vec<Tool>,
+    pub make: PathBuf,
+}
+
+/// The first `X.Y[.Z]` word in a `--version` output ("Debian clang version
+/// 22.1.8 (…)", "Debian LLD 22.1.8 (…)", "LLVM version 22.1.8").
+pub fn version_in(text: &str) -> Option<&str> {
+    text.split_whitespace().find(|w| {
+        w.contains('.')
+            && w.starts_with(|c: char| c.is_ascii_digit())
+            && w.chars().all(|c| c.is_ascii_digit() || c == '.')
+    })
+}
+
+fn major_of(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
+}
+
+/// The first executable `name` in `search` that is not this binary (a
+/// mkshimdir directory in PATH must not pass for the plain tool).
+fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBuf> {
+    std::env::split_paths(search)
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                PathBuf::from(".").join(name)
+            } else {
+                d.join(name)
+            }
+        })
+        .find(|p| {
+            std::fs::metadata(p)
+                .is_ok_and(|m| is_executable_file(&m) && !me.is_some_and(|me| me.is(p, &m)))
+        })
+}
+
+fn version_of(path: &Path) -> Option<String> {
+    let out = Command::new(path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status
+        .success()
+        .then(|| version_in(&text).map(str::to_owned))
+        .flatten()
+}
+
+/// Finds rustc, make and the LLVM tools in `search` (a PATH value).
+pub fn discover(search: &OsStr) -> anyhow::Result<Toolchain> {
+    let me = SelfId::current();
+    let me = me.as_ref();
+    let Some(rustc) = find_in(search, "rustc", me) else {
+        return Err(fail(
+            code::NOT_FOUND,
+            "--demo needs rustc, which is not in PATH: install Rust (e.g. with rustup); \
+             its LLVM version decides which clang-N, lld-N and llvm-N packages to install",
+        ));
+    };
+    let out = Command::new(&rustc)
+        .arg("-vV")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run '{} -vV'", rustc.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_owned())
+    };
+    let (Some(release), Some(rustc_llvm)) = (field("release:"), field("LLVM version:")) else {
+        return Err(fail(
+            code::USAGE,
+            format!(
+                "'{} -vV' does not say 'release:' and 'LLVM version:'",
+                rustc.display()
+            ),
+        ));
+    };
+    let Some(major) = major_of(&rustc_llvm) else {
+        return Err(fail(
+            code::USAGE,
+            format!("cannot read rustc's LLVM version '{rustc_llvm}'"),
+        ));
+    };
+    let mut llvm = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut packages: Vec<String> = Vec::new();
+    for (base, _, pkg) in LLVM_TOOLS {
+        let versioned = format!("{base}-{major}");
+        // The versioned name first, as LLVM=-N would; an unversioned tool
+        // only if it is the same LLVM major.
+        let found = [versioned.as_str(), base].into_iter().find_map(|name| {
+            let path = find_in(search, name, me)?;
+            let version = version_of(&path)?;
+            (major_of(&version) == Some(major)).then_some(Tool { path, version })
+        });
+        match found {
+            Some(t) => llvm.push(t),
+            None => {
+                missing.push(versioned);
+                let pkg = format!("{pkg}-{major}");
+                if !packages.contains(&pkg) {
+                    packages.push(pkg);
+                }
+            }
+        }
+    }
+    let make = find_in(search, "make", me);
+    if make.is_none() {
+        missing.push("make".into());
+        packages.push("make".into());
+    }
+    if let (Some(make), true) = (make, missing.is_empty()) {
+        return Ok(Toolchain {
+            rustc: Tool {
+                path: rustc,
+                version: release,
+            },
+            rustc_llvm,
+            major,
+            llvm,
+            make,
+        });
+    }
+    Err(fail(
+        code::NOT_FOUND,
+        format!(
+            "--demo needs LLVM {major} tools to match rustc {release} (LLVM {rustc_llvm}); \
+             not found in PATH: {}\ninstall them with: apt-get install -y {}",
+            missing.join(", "),
+            packages.join(" ")
+        ),
+    ))
+}
+
+impl Toolchain {
+    /// One line: which tools, where, which versions.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "toolchain: rustc {} (LLVM {}) at {}; ",
+            self.rustc.version,
+            self.rustc_llvm,
+            self.rustc.path.display()
+        );
+        let dirs: Vec<_> = self.llvm.iter().map(|t| t.path.parent()).collect();
+        let same_dir = dirs.iter().all(|d| *d == dirs[0]);
+        let same_version = self.llvm.iter().all(|t| t.version == self.llvm[0].version);
+        let names: Vec<String> = self
+            .llvm
+            .iter()
+            .map(|t| {
+                let shown = if same_dir {
+                    t.path.file_name().unwrap_or_default().to_string_lossy()
+                } else {
+                    t.path.to_string_lossy()
+                };
+                if same_version {
+                    shown.into_owned()
+                } else {
+                    format!("{shown} ({})", t.version)
+                }
+            })
+            .collect();
+        if same_version {
+            let _ = write!(s, "LLVM {} tools: ", self.llvm[0].version);
+        }
+        match dirs[0] {
+            Some(d) if same_dir => {
+                let _ = write!(s, "{}/{{{}}}", d.display(), names.join(","));
+            }
+            _ => s.push_str(&names.join(" ")),
+        }
+        s
+    }
+}
+
+/// One configuration of the mini tree, built with and without the shim.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    arch: &'static str,
+    inline: bool,
+    lto: bool,
+}
+
+impl Row {
+    fn config(&self) -> String {
+        format!(
+            "INLINE={} LTO={}",
+            u8::from(self.inline),
+            u8::from(self.lto)
+        )
+    }
+    fn dir_name(&self, how: &str) -> String {
+        format!(
+            "{}-inline{}-lto{}-{how}",
+            self.arch,
+            u8::from(self.inline),
+            u8::from(self.lto)
+        )
+    }
+    /// What the shim build must show: inlining iff INLINE=1; with LTO the
+    /// Rust object's `ld -r` runs iff INLINE=1, else it is the gated copy.
+    fn expected_ld(&self) -> LdStep {
+        match (self.lto, self.inline) {
+            (false, _) => LdStep::None,
+            (true, true) => LdStep::Ran,
+            (true, false) => LdStep::Copied,
+        }
+    }
+}
+
+/// Every profile with inlining on, plus the ld gate: x86_64 with inlining off.
+const ROWS: [Row; 5] = [
+    Row {
+        arch: "x86_64",
+        inline: true,
+        lto: true,
+    },
+    Row {
+        arch: "arm",
+        inline: true,
+        lto: true,
+    },
+    Row {
+        arch: "um",
+        inline: true,
+        lto: true,
+    },
+    Row {
+        arch: "arm64",
+        inline: true,
+        lto: true,
+    },
+    Row {
+        arch: "x86_64",
+        inline: false,
+        lto: true,
+    },
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LdStep {
+    Ran,
+    Copied,
+    None,
+}
+
+impl LdStep {
+    fn text(self) -> &'static str {
+        match self {
+            LdStep::Ran => "ran",
+            LdStep::Copied => "skipped-copy",
+            LdStep::None => "-",
+        }
+    }
+}
+
+struct Outcome {
+    /// `Err(first error line, how many more error lines)`.
+    plain: Result<(), (String, usize)>,
+    shim: Result<(), (String, usize)>,
+    /// `None` when the shim build failed; else verify-inline's verdict and
+    /// its first FAIL line.
+    inlined: Option<(bool, String)>,
+    ld: LdStep,
+}
+
+impl Outcome {
+    fn as_expected(&self, row: &Row) -> bool {
+        self.shim.is_ok()
+            && self.inlined.as_ref().map(|i| i.0) == Some(row.inline)
+            && self.ld == row.expected_ld()
+    }
+}
+
+/// The first compiler/linker error line of a failed build, and how many more.
+fn first_error(out: &Output) -> (String, usize) {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains(": error: ")).collect();
+    if let Some(first) = errors.first() {
+        return (first.trim().to_owned(), errors.len() - 1);
+    }
+    let other = text
+        .lines()
+        .find(|l| l.starts_with("kbuild-shim: "))
+        .or_else(|| text.lines().rfind(|l| !l.trim().is_empty()));
+    let line = other.map_or_else(|| format!("failed: {}", out.status), str::to_owned);
+    (line, 0)
+}
+
+/// What the shim's own log (KBUILD_SHIM_LOG=info) says about rust/foo.o's
+/// single-object step: the gate's copy, the real linker, or neither.
+fn ld_step(stderr: &[u8]) -> LdStep {
+    let text = String::from_utf8_lossy(stderr);
+    let copy_rule = format!("rule {}", ld_gate::RULE_COPY);
+    if text.lines().any(|l| l.contains(&copy_rule)) {
+        return LdStep::Copied;
+    }
+    let ran = text.lines().any(|l| {
+        l.starts_with("kbuild-shim[INFO]: cd ")
+            && l.contains(" -o rust/.tmp_foo.o ")
+            && !l.contains(" && cp -p ")
+    });
+    if ran {
+        LdStep::Ran
+    } else {
+        LdStep::None
+    }
+}
+
+fn quote(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    shlex::try_quote(&s).map_or_else(|_| s.to_string(), |q| q.into_owned())
+}
+
+fn write_tree(dir: &Path) -> anyhow::Result<()> {
+    for (path, mode, data) in TREE {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create '{}'", parent.display()))?;
+        }
+        std::fs::write(&p, data).with_context(|| format!("cannot write '{}'", p.display()))?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(*mode))
+            .with_context(|| format!("cannot chmod '{}'", p.display()))?;
+    }
+    std::fs::write(dir.join(MARKER), b"written by kbuild-shim --demo\n")
+        .with_context(|| format!("cannot write in '{}'", dir.display()))
+}
+
+struct Builder<'a> {
+    tools: &'a Toolchain,
+    shim: PathBuf,
+}
+
+impl Builder<'_> {
+    /// `make -C dir VARS… targets`, hermetic: none of the caller's make or
+    /// kbuild-shim settings leak in; the shim logs only when `log` is set.
+    fn make(
+        &self,
+        dir: &Path,
+        row: &Row,
+        shim: bool,
+        log: bool,
+        target: &str,
+    ) -> anyhow::Result<Output> {
+        let mut cmd = Command::new(&self.tools.make);
+        for (k, _) in std::env::vars_os() {
+            let k_str = k.to_string_lossy();
+            if k_str.starts_with("KBUILD_SHIM_")
+                || [
+                    "MAKEFLAGS",
+                    "MFLAGS",
+                    "MAKELEVEL",
+                    "MAKEFILES",
+                    "GNUMAKEFLAGS",
+                ]
+                .contains(&k_str.as_ref())
+            {
+                cmd.env_remove(&k);
+            }
+        }
+        if log {
+            cmd.env(crate::settings::ENV_LOG, "info");
+        }
+        cmd.arg("-C")
+            .arg(dir)
+            .args(["-j2", "--no-print-directory"])
+            .arg(format!("ARCH={}", row.arch))
+            .arg(format!("INLINE={}", u8::from(row.inline)))
+            .arg(format!("LTO={}", u8::from(row.lto)))
+            .arg(format!("RUSTC={}", quote(&self.tools.rustc.path)));
+        for ((_, var, _), tool) in LLVM_TOOLS.iter().zip(&self.tools.llvm) {
+            // verify-inline puts these two in single quotes itself.
+            let value = match *var {
+                "LLVM_OBJDUMP" | "LLVM_NM" => tool.path.to_string_lossy().into_owned(),
+                _ => quote(&tool.path),
+            };
+            let value = match (*var, shim) {
+                ("CC" | "LD", true) => format!("{} {value}", quote(&self.shim)),
+                _ => value,
+            };
+            cmd.arg(format!("{var}={value}"));
+        }
+        cmd.arg(target).stdin(Stdio::null());
+        cmd.output()
+            .with_context(|| format!("cannot run '{}'", self.tools.make.display()))
+    }
+
+    fn row(&self, top: &Path, row: &Row) -> anyhow::Result<Outcome> {
+        let plain_dir = top.join(row.dir_name("plain"));
+        write_tree(&plain_dir)?;
+        let out = self.make(&plain_dir, row, false, false, "all")?;
+        let plain = if out.status.success() {
+            Ok(())
+        } else {
+            Err(first_error(&out))
+        };
+        let shim_dir = top.join(row.dir_name("shim"));
+        write_tree(&shim_dir)?;
+        let out = self.make(&shim_dir, row, true, true, "all")?;
+        let ld = ld_step(&out.stderr);
+        if !out.status.success() {
+            return Ok(Outcome {
+                plain,
+                shim: Err(first_error(&out)),
+                inlined: None,
+                ld,
+            });
+        }
+        let v = self.make(&shim_dir, row, true, false, "verify-inline")?;
+        let stdout = String::from_utf8_lossy(&v.stdout);
+        let first_fail = stdout
+            .lines()
+            .find(|l| l.starts_with("FAIL"))
+            .map_or_else(|| first_error(&v).0, str::to_owned);
+        Ok(Outcome {
+            plain,
+            shim: Ok(()),
+            inlined: Some((v.status.success(), first_fail)),
+            ld,
+        })
+    }
+}
+
+/// Where the trees go: a temporary directory removed at the end, or
+/// `--keep DIR` (subdirectories left by an earlier `--demo` are replaced;
+/// anything else there is an error, never deleted).
+enum Place {
+    Temp(tempfile::TempDir),
+    Keep(PathBuf),
+}
+
+impl Place {
+    fn new(keep: Option<&Path>) -> anyhow::Result<Place> {
+        let Some(dir) = keep else {
+            let t = tempfile::Builder::new()
+                .prefix("kbuild-shim-demo.")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
+            return Ok(Place::Temp(t));
+        };
+        std::fs::create_dir_all(dir).map_err(|e| {
+            fail(
+                code::USAGE,
+                format!("--keep: cannot create '{}': {e}", dir.display()),
+            )
+        })?;
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("--keep: cannot resolve '{}'", dir.display()))?;
+        let subdirs: Vec<PathBuf> = ROWS
+            .iter()
+            .flat_map(|r| [r.dir_name("plain"), r.dir_name("shim")])
+            .map(|n| dir.join(n))
+            .collect();
+        if let Some(foreign) = subdirs
+            .iter()
+            .find(|d| d.symlink_metadata().is_ok() && !d.join(MARKER).is_file())
+        {
+            return Err(fail(
+                code::USAGE,
+                format!(
+                    "--keep: '{}' exists and was not written by --demo; \
+                     choose another DIR",
+                    foreign.display()
+                ),
+            ));
+        }
+        for d in subdirs.iter().filter(|d| d.exists()) {
+            std::fs::remove_dir_all(d)
+                .with_context(|| format!("--keep: cannot replace '{}'", d.display()))?;
+        }
+        Ok(Place::Keep(dir))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Place::Temp(t) => t.path(),
+            Place::Keep(p) => p,
+        }
+    }
+}
+
+/// Shortens a clang error line for a table cell: the `[-Werror,…]` tail goes
+/// first, then the middle of anything still too long.
+fn cell(line: &str, more: usize) -> String {
+    const MAX: usize = 90;
+    let mut s = line.to_owned();
+    if s.chars().count() > MAX {
+        if let Some(p) = s.rfind(" [-W") {
+            s.truncate(p);
+        }
+    }
+    if s.chars().count() > MAX {
+        s = s.chars().take(MAX - 1).collect::<String>() + "…";
+    }
+    if more > 0 {
+        let _ = write!(s, " (+{more} more)");
+    }
+    s
+}
+
+fn table(rows: &[(Row, Outcome)]) -> String {
+    let mut lines: Vec<[String; 6]> = vec![[
+        "arch".into(),
+        "config".into(),
+        "without shim".into(),
+        "with shim".into(),
+        "helper inlined".into(),
+        "ld step".into(),
+    ]];
+    for (row, o) in rows {
+        let result = |r: &Result<(), (String, usize)>, detail: bool| match r {
+            Ok(()) => "ok".to_owned(),
+            Err((line, more)) if detail => cell(line, *more),
+            Err(_) => "FAILED".to_owned(),
+        };
+        let inlined = match &o.inlined {
+            None => "-",
+            Some((true, _)) => "yes",
+            Some((false, _)) => "no",
+        };
+        lines.push([
+            row.arch.into(),
+            row.config(),
+            result(&o.plain, true),
+            result(&o.shim, false),
+            inlined.into(),
+            o.ld.text().into(),
+        ]);
+    }
+    let mut width = [0usize; 6];
+    for l in &lines {
+        for (w, c) in width.iter_mut().zip(l) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for l in &lines {
+        let mut line = String::new();
+        for (c, w) in l.iter().zip(width) {
+            let _ = write!(line, "{c:<w$}  ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs the demo; the exit code says whether the shim did its job everywhere.
+pub fn run(keep: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let tools = discover(&std::env::var_os("PATH").unwrap_or_default())?;
+    let shim = std::env::current_exe().context("cannot find the kbuild-shim binary itself")?;
+    let place = Place::new(keep)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", tools.describe())?;
+    writeln!(
+        stdout,
+        "building examples/minikbuild {} ways, each with plain clang-{} and through {} ...",
+        ROWS.len(),
+        tools.major,
+        shim.display()
+    )?;
+    stdout.flush()?;
+    let builder = Builder {
+        tools: &tools,
+        shim,
+    };
+    let mut results = Vec::new();
+    for row in ROWS {
+        let o = builder.row(place.path(), &row)?;
+        results.push((row, o));
+    }
+    writeln!(stdout)?;
+    write!(stdout, "{}", table(&results))?;
+    writeln!(stdout)?;
+    let mut problems = Vec::new();
+    for (row, o) in &results {
+        let what = format!("{} {}", row.arch, row.config());
+        if let Err((line, _)) = &o.shim {
+            problems.push(format!("{what}: the shim build failed: {line}"));
+        }
+        if let Some((inlined, fail_line)) = &o.inlined {
+            if *inlined != row.inline {
+                let why = if *inlined {
+                    "inlined, unexpectedly"
+                } else {
+                    fail_line
+                };
+                problems.push(format!("{what}: verify-inline: {why}"));
+            }
+        }
+        if o.shim.is_ok() && o.ld != row.expected_ld() {
+            problems.push(format!(
+                "{what}: ld step for rust/foo.o: {} (expected {})",
+                o.ld.text(),
+                row.expected_ld().text()
+            ));
+        }
+    }
+    let ok = results.iter().all(|(r, o)| o.as_expected(r));
+    if ok {
+        let plain_failed: Vec<&str> = results
+            .iter()
+            .filter(|(_, o)| o.plain.is_err())
+            .map(|(r, _)| r.arch)
+            .collect();
+        let without = match plain_failed.as_slice() {
+            [] => "plain clang passed everywhere".to_owned(),
+            archs => format!("plain clang fails on {}", archs.join(", ")),
+        };
+        writeln!(
+            stdout,
+            "verdict: OK: {without}; with the shim all {} builds pass, inlining is proven \
+             for INLINE=1, and INLINE=0's Rust ld -r is a copy",
+            results.len()
+        )?;
+    } else {
+        for p in &problems {
+            writeln!(stdout, "  {p}")?;
+        }
+        writeln!(
+            stdout,
+            "verdict: FAILED: {} of {} configurations did not behave as expected",
+            results.iter().filter(|(r, o)| !o.as_expected(r)).count(),
+            results.len()
+        )?;
+    }
+    match &place {
+        Place::Keep(dir) => writeln!(
+            stdout,
+            "trees kept in {} (ARCH-inlineI-ltoL-plain|shim)",
+            dir.display()
+        )?,
+        Place::Temp(_) if !ok => writeln!(
+            stdout,
+            "(rerun with --demo --keep DIR to inspect the build trees)"
+        )?,
+        Place::Temp(_) => {}
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_tree_matches_files_list() {
+        let listed: Vec<&str> = include_str!("../examples/minikbuild/FILES")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let embedded: Vec<&str> = TREE.iter().map(|t| t.0).collect();
+        assert_eq!(embedded, listed);
+        // The modes follow the files in the repository (check-inline.sh is executable).
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minikbuild");
+        for (path, mode, data) in TREE {
+            let meta = std::fs::metadata(root.join(path)).unwrap();
+            assert_eq!(
+                meta.permissions().mode() & 0o111 != 0,
+                mode & 0o111 != 0,
+                "{path}"
+            );
+            assert_eq!(std::fs::read(root.join(path)).unwrap(), *data, "{path}");
+        }
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(
+            version_in("Debian clang version 22.1.8 (1~deb12u1)\nTarget: x"),
+            Some("22.1.8")
+        );
+        assert_eq!(
+            version_in("Debian LLD 22.1.8 (compatible with GNU linkers)"),
+            Some("22.1.8")
+        );
+        assert_eq!(
+            version_in("\nllvm-nm, compatible with GNU nm\nDebian LLVM version 22.1.8\n"),
+            Some("22.1.8")
+        );
+        assert_eq!(version_in("no version here 22"), None);
+        assert_eq!(major_of("22.1.2"), Some(22));
+    }
+
+    #[test]
+    fn table_cells() {
+        let arm = "clang-22: error: argument unused during compilation: '-U arm' \
+                   [-Werror,-Wunused-command-line-argument]";
+        assert_eq!(
+            cell(arm, 0),
+            "clang-22: error: argument unused during compilation: '-U arm'"
+        );
+        assert_eq!(cell("short", 2), "short (+2 more)");
+        assert_eq!(cell(&"x".repeat(200), 0).chars().count(), 90);
+    }
+
+    fn fake(dir: &Path, name: &str, stdout: &str) {
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\nprintf '%s\\n' '{stdout}'\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Discovery against fake tools (scripts that print a version). All in
+    /// one test: writing and then running scripts from parallel tests can
+    /// hit ETXTBSY.
+    #[test]
+    fn discovery() {
+        let d = tempfile::tempdir().unwrap();
+        let search = d.path().as_os_str();
+        let err = discover(search).unwrap_err();
+        assert_eq!(crate::exit_code_of(&err), code::NOT_FOUND);
+        assert!(err.to_string().contains("needs rustc"), "{err}");
+
+        fake(
+            d.path(),
+            "rustc",
+            "rustc 1.95.0\nrelease: 1.95.0\nLLVM version: 22.1.2",
+        );
+        let err = discover(search).unwrap_err().to_string();
+        assert!(
+            err.ends_with("install them with: apt-get install -y clang-22 lld-22 llvm-22 make"),
+            "{err}"
+        );
+        assert!(err.contains("clang-22, ld.lld-22, llvm-link-22"), "{err}");
+
+        // Versioned names, and unversioned ones only with the same major.
+        fake(d.path(), "clang-22", "Debian clang version 22.1.8 (x)");
+        fake(
+            d.path(),
+            "ld.lld",
+            "Debian LLD 22.1.0 (compatible with GNU linkers)",
+        );
+        fake(d.path(), "llvm-link", "LLVM version 21.1.0");
+        fake(d.path(), "llvm-objdump-22", "LLVM version 22.1.8");
+        fake(d.path(), "llvm-nm-22", "LLVM version 22.1.8");
+        fake(d.path(), "make", "GNU Make 4.3");
+        let err = discover(search).unwrap_err();
+        assert_eq!(crate::exit_code_of(&err), code::NOT_FOUND);
+        let err = err.to_string();
+        assert!(err.contains("not found in PATH: llvm-link-22\n"), "{err}");
+        assert!(err.ends_with("apt-get install -y llvm-22"), "{err}");
+
+        fake(d.path(), "llvm-link-22", "LLVM version 22.1.8");
+        let t = discover(search).unwrap();
+        assert_eq!(t.major, 22);
+        let names: Vec<_> = t.llvm.iter().map(|t| t.path.file_name().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "clang-22",
+                "ld.lld",
+                "llvm-link-22",
+                "llvm-objdump-22",
+                "llvm-nm-22"
+            ]
+        );
+        let line = t.describe();
+        assert!(line.contains("ld.lld (22.1.0)"), "{line}");
+        assert!(line.contains("1.95.0 (LLVM 22.1.2)"), "{line}");
+    }
+
+    #[test]
+    fn ld_step_from_log() {
+        let copy = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
+            kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n";
+        assert_eq!(ld_step(copy), LdStep::Copied);
+        let ran =
+            b"kbuild-shim[INFO]: cd /t && /usr/bin/ld.lld-22 -r -o rust/.tmp_foo.o rust/foo.o\n";
+        assert_eq!(ld_step(ran), LdStep::Ran);
+        let c_only =
+            b"kbuild-shim[INFO]: cd /t && /usr/bin/ld.lld-22 -r -o ./.tmp_cfile.o cfile.o\n";
+        assert_eq!(ld_step(c_only), LdStep::None);
+    }
+}
