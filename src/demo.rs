@@ -582,10 +582,10 @@ fn table(rows: &[(Row, Outcome)]) -> String {
     let mut lines: Vec<[String; 6]> = vec![[
         "arch".into(),
         "config".into(),
-        "without shim".into(),
         "with shim".into(),
         "helper inlined".into(),
         "ld step".into(),
+        "without shim".into(),
     ]];
     for (row, o) in rows {
         let result = |r: &Result<(), (String, usize)>, detail: bool| match r {
@@ -601,10 +601,11 @@ fn table(rows: &[(Row, Outcome)]) -> String {
         lines.push([
             row.arch.into(),
             row.config(),
-            result(&o.plain, true),
             result(&o.shim, false),
             inlined.into(),
             o.ld.text().into(),
+            // Last, so the long clang error lines do not widen the table.
+            result(&o.plain, true),
         ]);
     }
     let mut width = [0usize; 6];
