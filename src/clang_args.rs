@@ -152,21 +152,56 @@ pub const RULE_ADD_NO_UNUSED_ARG: &str = "ir-add-no-unused-argument";
 const NO_OVERRIDE_MODULE: &str = "-Wno-override-module";
 const NO_UNUSED_ARG: &str = "-Wno-unused-command-line-argument";
 
+/// For each byte, the range of a sorted table whose names have it second
+/// (`-I…` → `I`): every name starts with `-`, so a lookup only searches the
+/// few names that can match instead of the whole table. Built at compile time.
+const fn second_byte_index(names: &[&str]) -> [(u16, u16); 256] {
+    let mut idx = [(0u16, 0u16); 256];
+    let mut i = 0;
+    while i < names.len() {
+        let b = names[i].as_bytes()[1] as usize;
+        if idx[b].1 == 0 {
+            idx[b].0 = i as u16;
+        }
+        idx[b].1 = i as u16 + 1;
+        i += 1;
+    }
+    idx
+}
+
+const fn cc_names() -> [&'static str; CC_OPTIONS.len()] {
+    let mut out = [""; CC_OPTIONS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = CC_OPTIONS[i].name;
+        i += 1;
+    }
+    out
+}
+
+const fn arity_names() -> [&'static str; clang_arity::EXACT.len()] {
+    let mut out = [""; clang_arity::EXACT.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = clang_arity::EXACT[i].0;
+        i += 1;
+    }
+    out
+}
+
+static CC_INDEX: [(u16, u16); 256] = second_byte_index(&cc_names());
+static ARITY_INDEX: [(u16, u16); 256] = second_byte_index(&arity_names());
+
 /// The table entry `arg` is spelled as, by clang's rule: the longest name
 /// that matches (`-include-pch` beats `-include`, `-MMD` is not `-M`).
 pub fn lookup(arg: &[u8]) -> Option<&'static CcOption> {
     if arg.len() < 2 || arg[0] != b'-' {
         return None;
     }
-    // Every name that is a prefix of `arg` sorts at or before it, inside the
-    // run of names sharing its first two bytes: scan that run backwards.
-    let end = CC_OPTIONS.partition_point(|o| o.name.as_bytes() <= arg);
+    let (lo, hi) = CC_INDEX[arg[1] as usize];
     let mut best: Option<&'static CcOption> = None;
-    for o in CC_OPTIONS[..end].iter().rev() {
+    for o in &CC_OPTIONS[lo as usize..hi as usize] {
         let name = o.name.as_bytes();
-        if name[..2] != arg[..2] {
-            break;
-        }
         let matches = match o.form {
             Flag | Separate => name == arg,
             Joined | JoS => arg.starts_with(name),
@@ -180,8 +215,13 @@ pub fn lookup(arg: &[u8]) -> Option<&'static CcOption> {
 
 /// How many following argv elements `arg` consumes as its value(s).
 pub fn separate_values(arg: &[u8]) -> usize {
-    if let Ok(i) = clang_arity::EXACT.binary_search_by(|(n, _)| n.as_bytes().cmp(arg)) {
-        return clang_arity::EXACT[i].1 as usize;
+    if arg.len() < 2 || arg[0] != b'-' {
+        return 0;
+    }
+    let (lo, hi) = ARITY_INDEX[arg[1] as usize];
+    let bucket = &clang_arity::EXACT[lo as usize..hi as usize];
+    if let Ok(i) = bucket.binary_search_by(|(n, _)| n.as_bytes().cmp(arg)) {
+        return bucket[i].1 as usize;
     }
     clang_arity::JOINED_AND_SEPARATE
         .iter()
@@ -259,61 +299,47 @@ pub fn classify(args: &[OsString]) -> CcClass {
 pub fn plan(args: Vec<OsString>, strict: bool) -> Plan {
     match classify(&args) {
         CcClass::Other(why) => Plan::passthrough(args, why.into()),
-        CcClass::IrCompile => rewrite_ir(&args, strict),
+        CcClass::IrCompile => rewrite_ir(args, strict),
     }
 }
 
 /// Rewrites an IR-input compile: drops every `PreprocessorOnly` option (with
 /// its separate value), adds `-Wno-override-module` if absent and, unless
 /// `strict`, ends with `-Wno-unused-command-line-argument`. Idempotent.
-pub fn rewrite_ir(args: &[OsString], strict: bool) -> Plan {
+/// Arguments are moved, never copied.
+pub fn rewrite_ir(args: Vec<OsString>, strict: bool) -> Plan {
     let mut out: Vec<OsString> = Vec::with_capacity(args.len() + 2);
     let mut fired: Vec<Fired> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
         let a = arg.as_bytes();
-        i += 1;
-        let (o, takes_next) = match lookup(a) {
-            Some(o) => (
-                o,
-                o.name.len() == a.len() && matches!(o.form, Separate | JoS),
-            ),
-            None => {
-                // Keep the option and its values together, untouched.
-                let n = if a.len() > 1 && a[0] == b'-' {
-                    separate_values(a)
-                } else {
-                    0
+        let (rule, values) = match lookup(a) {
+            Some(o) => {
+                let takes_next = o.name.len() == a.len() && matches!(o.form, Separate | JoS);
+                let rule = match o.meaning {
+                    Meaning::PreprocessorOnly(rule) => Some(rule),
+                    _ => None,
                 };
-                out.push(arg.clone());
-                let end = (i + n).min(args.len());
-                out.extend(args[i..end].iter().cloned());
-                i = end;
-                continue;
+                (rule, usize::from(takes_next))
             }
+            // Not ours: keep the option and its values together, untouched.
+            None => (None, separate_values(a)),
         };
-        let next = if takes_next { args.get(i) } else { None };
-        if takes_next {
-            i += 1;
-        }
-        match o.meaning {
-            Meaning::PreprocessorOnly(rule) => {
-                let f = match fired.iter_mut().position(|f| f.rule == rule) {
-                    Some(p) => &mut fired[p],
+        let dest = match rule {
+            None => &mut out,
+            Some(rule) => {
+                let p = match fired.iter().position(|f| f.rule == rule) {
+                    Some(p) => p,
                     None => {
                         fired.push(Fired::new(rule));
-                        fired.last_mut().expect("just pushed")
+                        fired.len() - 1
                     }
                 };
-                f.removed.push(arg.clone());
-                f.removed.extend(next.cloned());
+                &mut fired[p].removed
             }
-            _ => {
-                out.push(arg.clone());
-                out.extend(next.cloned());
-            }
-        }
+        };
+        dest.push(arg);
+        dest.extend(it.by_ref().take(values));
     }
     if !out.iter().any(|a| a == NO_OVERRIDE_MODULE) {
         out.push(NO_OVERRIDE_MODULE.into());
@@ -400,6 +426,50 @@ mod tests {
     fn arity_table_is_sorted() {
         for w in clang_arity::EXACT.windows(2) {
             assert!(w[0].0.as_bytes() < w[1].0.as_bytes());
+        }
+    }
+
+    #[test]
+    fn indexed_lookups_agree_with_a_full_scan() {
+        let brute_lookup = |arg: &[u8]| {
+            CC_OPTIONS
+                .iter()
+                .filter(|o| match o.form {
+                    Flag | Separate => o.name.as_bytes() == arg,
+                    Joined | JoS => arg.starts_with(o.name.as_bytes()),
+                })
+                .max_by_key(|o| o.name.len())
+                .map(|o| o.name)
+        };
+        let brute_arity = |arg: &[u8]| {
+            clang_arity::EXACT
+                .iter()
+                .find(|(n, _)| n.as_bytes() == arg)
+                .map_or_else(
+                    || {
+                        clang_arity::JOINED_AND_SEPARATE
+                            .iter()
+                            .find(|(p, _)| arg.starts_with(p.as_bytes()) && arg.len() > p.len())
+                            .map_or(0, |&(_, n)| n as usize)
+                    },
+                    |&(_, n)| n as usize,
+                )
+        };
+        let names = CC_OPTIONS
+            .iter()
+            .map(|o| o.name)
+            .chain(clang_arity::EXACT.iter().map(|e| e.0));
+        for name in names {
+            for arg in [
+                name.to_string(),
+                format!("{name}x"),
+                format!("{name}=v"),
+                name[..name.len() - 1].to_string(),
+            ] {
+                let a = arg.as_bytes();
+                assert_eq!(lookup(a).map(|o| o.name), brute_lookup(a), "lookup {arg}");
+                assert_eq!(separate_values(a), brute_arity(a), "arity {arg}");
+            }
         }
     }
 

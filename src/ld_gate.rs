@@ -220,38 +220,83 @@ impl FromVecBytes for OsString {
     }
 }
 
+const RUST_MARK: &[u8] = b"rustc version ";
+
 /// Did rustc make this object? rustc records `rustc version X.Y.Z` in
 /// `llvm.ident`, which lands in ELF `.comment` and as a plain string in
 /// bitcode, and survives llvm-link, clang -c and ld -r (pipeline.md §5).
 /// For ELF only `.comment` is consulted, so a C string literal cannot fool it.
 pub fn is_rust_object(data: &[u8]) -> bool {
-    const MARK: &[u8] = b"rustc version ";
-    if data.starts_with(b"\x7fELF") {
-        return elf_section(data, b".comment").is_some_and(|s| contains(s, MARK));
+    let get = |off: u64, len: u64| -> Option<Cow<'_, [u8]>> {
+        let off = usize::try_from(off).ok()?;
+        data.get(off..off.checked_add(usize::try_from(len).ok()?)?)
+            .map(Cow::Borrowed)
+    };
+    classify_object(&get, data.len() as u64)
+}
+
+/// [`is_rust_object`] for a file, reading only what it needs: for ELF the
+/// headers and `.comment` (a few KiB of a 1 MiB object), for bitcode all of it.
+pub fn is_rust_file(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let get = |off: u64, len: u64| -> Option<Cow<'_, [u8]>> {
+        if off.checked_add(len)? > size {
+            return None;
+        }
+        let mut buf = vec![0; usize::try_from(len).ok()?];
+        file.read_exact_at(&mut buf, off).ok()?;
+        Some(Cow::Owned(buf))
+    };
+    Ok(classify_object(&get, size))
+}
+
+/// Reads `len` bytes at `offset` of an object, or `None` past its end.
+type ReadAt<'a> = dyn Fn(u64, u64) -> Option<Cow<'a, [u8]>> + 'a;
+
+fn classify_object(get: &ReadAt<'_>, size: u64) -> bool {
+    match get(0, 4).as_deref() {
+        Some(b"\x7fELF") => elf_section(get, b".comment").is_some_and(|s| contains(&s, RUST_MARK)),
+        // Bitcode (LTO objects): the ident is somewhere in the module.
+        Some(b"BC\xc0\xde" | b"\xde\xc0\x17\x0b") => {
+            get(0, size).is_some_and(|all| contains(&all, RUST_MARK))
+        }
+        _ => false,
     }
-    let bitcode = data.starts_with(b"BC\xc0\xde") || data.starts_with(b"\xde\xc0\x17\x0b");
-    bitcode && contains(data, MARK)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut i = 0;
+    while let Some(p) = hay[i..].iter().position(|&b| b == first) {
+        i += p + 1;
+        if hay[i..].starts_with(rest) {
+            return true;
+        }
+    }
+    false
 }
 
-/// The contents of the section called `want`, for 32/64-bit, either endianness.
-/// `None` for anything malformed: the linker then runs and reports it.
-pub fn elf_section<'a>(d: &'a [u8], want: &[u8]) -> Option<&'a [u8]> {
-    let wide = match d.get(4)? {
+/// The contents of the section called `want`, for 32/64-bit, either
+/// endianness, read through `get`. `None` for anything malformed: the linker
+/// then runs and reports it.
+pub fn elf_section<'a>(get: &ReadAt<'a>, want: &[u8]) -> Option<Cow<'a, [u8]>> {
+    let ident = get(0, 16)?;
+    let wide = match ident[4] {
         1 => false,
         2 => true,
         _ => return None,
     };
-    let le = match d.get(5)? {
+    let le = match ident[5] {
         1 => true,
         2 => false,
         _ => return None,
     };
-    let rd = |off: usize, n: usize| -> Option<u64> {
-        let b = d.get(off..off.checked_add(n)?)?;
+    let num = |b: &[u8], off: usize, n: usize| -> Option<u64> {
+        let b = b.get(off..off.checked_add(n)?)?;
         let mut v = 0u64;
         for k in 0..n {
             let byte = if le { b[n - 1 - k] } else { b[k] };
@@ -259,42 +304,63 @@ pub fn elf_section<'a>(d: &'a [u8], want: &[u8]) -> Option<&'a [u8]> {
         }
         Some(v)
     };
+    let hdr = get(0, if wide { 64 } else { 52 })?;
     let word = if wide { 8 } else { 4 };
     let (shoff, shentsize, shnum, shstrndx) = if wide {
-        (rd(0x28, 8)?, rd(0x3a, 2)?, rd(0x3c, 2)?, rd(0x3e, 2)?)
+        (
+            num(&hdr, 0x28, 8)?,
+            num(&hdr, 0x3a, 2)?,
+            num(&hdr, 0x3c, 2)?,
+            num(&hdr, 0x3e, 2)?,
+        )
     } else {
-        (rd(0x20, 4)?, rd(0x2e, 2)?, rd(0x30, 2)?, rd(0x32, 2)?)
+        (
+            num(&hdr, 0x20, 4)?,
+            num(&hdr, 0x2e, 2)?,
+            num(&hdr, 0x30, 2)?,
+            num(&hdr, 0x32, 2)?,
+        )
     };
-    let shoff = usize::try_from(shoff).ok()?;
-    let shentsize = usize::try_from(shentsize).ok()?;
-    // Section header fields: name(4) type(4) flags(w) addr(w) offset(w) size(w) link(4).
-    let header = |idx: u64| -> Option<(u64, u64, u64, u64)> {
-        let base = shoff.checked_add(usize::try_from(idx).ok()?.checked_mul(shentsize)?)?;
-        let name = rd(base, 4)?;
-        let off = rd(base + 8 + 2 * word, word)?;
-        let size = rd(base + 8 + 3 * word, word)?;
-        let link = rd(base + 8 + 4 * word, 4)?;
-        Some((name, off, size, link))
+    // Section header: name(4) type(4) flags(w) addr(w) offset(w) size(w) link(4).
+    let entsize = usize::try_from(shentsize).ok()?;
+    if entsize < 8 + 4 * word + 4 {
+        return None;
+    }
+    let header = |table: &[u8], idx: u64| -> Option<(u64, u64, u64, u64)> {
+        let base = usize::try_from(idx).ok()?.checked_mul(entsize)?;
+        Some((
+            num(table, base, 4)?,
+            num(table, base + 8 + 2 * word, word)?,
+            num(table, base + 8 + 3 * word, word)?,
+            num(table, base + 8 + 4 * word, 4)?,
+        ))
     };
     // Extended numbering: counts that overflow live in section 0.
-    let shnum = if shnum == 0 { header(0)?.2 } else { shnum };
-    let shstrndx = if shstrndx == 0xffff {
-        header(0)?.3
+    let (shnum, shstrndx) = if shnum == 0 || shstrndx == 0xffff {
+        let first = header(&get(shoff, shentsize)?, 0)?;
+        (
+            if shnum == 0 { first.2 } else { shnum },
+            if shstrndx == 0xffff {
+                first.3
+            } else {
+                shstrndx
+            },
+        )
     } else {
-        shstrndx
+        (shnum, shstrndx)
     };
-    let bytes_of = |off: u64, size: u64| -> Option<&'a [u8]> {
-        let off = usize::try_from(off).ok()?;
-        d.get(off..off.checked_add(usize::try_from(size).ok()?)?)
-    };
-    let (_, str_off, str_size, _) = header(shstrndx)?;
-    let strtab = bytes_of(str_off, str_size)?;
-    for idx in 0..shnum.min(1 << 20) {
-        let (name, off, size, _) = header(idx)?;
+    if shnum > 1 << 20 {
+        return None;
+    }
+    let table = get(shoff, shnum.checked_mul(shentsize)?)?;
+    let (_, str_off, str_size, _) = header(&table, shstrndx)?;
+    let strtab = get(str_off, str_size)?;
+    for idx in 0..shnum {
+        let (name, off, size, _) = header(&table, idx)?;
         let name = strtab.get(usize::try_from(name).ok()?..)?;
         let name = &name[..name.iter().position(|&b| b == 0)?];
         if name == want {
-            return bytes_of(off, size);
+            return get(off, size);
         }
     }
     None
@@ -324,8 +390,8 @@ pub fn plan(args: Vec<OsString>, settings: &Settings) -> anyhow::Result<Plan> {
         }
         Inline::Off => {}
     }
-    let data = match std::fs::read(&single.input) {
-        Ok(d) => d,
+    let rust = match is_rust_file(&single.input) {
+        Ok(r) => r,
         // Let the linker report a missing or unreadable input in its own words.
         Err(_) => {
             return Ok(Plan::passthrough(
@@ -334,7 +400,7 @@ pub fn plan(args: Vec<OsString>, settings: &Settings) -> anyhow::Result<Plan> {
             ))
         }
     };
-    if !is_rust_object(&data) {
+    if !rust {
         return Ok(Plan::passthrough(
             args,
             "not a Rust object (C objects are never touched)".into(),

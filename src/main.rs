@@ -1,32 +1,44 @@
 //! kbuild-shim: see README.md. This file only wires the modules together.
+//!
+//! `no_main`: the C `main` below skips Rust's runtime set-up (stack-guard
+//! probing through /proc/self/maps, a signal stack, SIGPIPE juggling), about
+//! ten syscalls per call that a wrapper exec'ing the real tool never needs.
+#![no_main]
 
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
 use kbuild_shim::{clang_args, code, demo, exec, exit_code_of, fail, ld_gate, Plan};
 use std::io::Write;
-use std::process::ExitCode;
 
 const HELP: &str = include_str!("help.txt");
 
-fn main() -> ExitCode {
-    match run() {
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // std reads argv itself (glibc passes it to .init_array constructors).
+    let code = match run() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("kbuild-shim: {e:#}");
-            ExitCode::from(exit_code_of(&e))
+            exit_code_of(&e)
         }
-    }
+    };
+    // Without Rust's runtime nobody flushes stdout at exit.
+    let _ = std::io::stdout().flush();
+    code.into()
 }
 
-fn run() -> anyhow::Result<ExitCode> {
+fn run() -> anyhow::Result<u8> {
     let (inv, explain) = match invocation::parse(std::env::args_os().collect())? {
         Request::Help => {
             print!("{HELP}");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(0);
         }
         Request::Version => {
             println!("kbuild-shim {}", env!("CARGO_PKG_VERSION"));
-            return Ok(ExitCode::SUCCESS);
+            return Ok(0);
         }
         Request::Demo { keep } => return demo::run(keep.as_deref()),
         Request::Run(inv) => (inv, false),
@@ -58,16 +70,17 @@ fn run() -> anyhow::Result<ExitCode> {
         Role::Ld => ld_gate::plan(inv.args, &settings)?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    // Only --explain and logging need the working directory: no getcwd otherwise.
+    let cwd = || std::env::current_dir().unwrap_or_else(|_| ".".into());
     if explain {
-        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd))?;
-        return Ok(ExitCode::SUCCESS);
+        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd()))?;
+        return Ok(0);
     }
     if log::log_enabled!(log::Level::Info) {
-        for line in String::from_utf8_lossy(&exec::explain(&plan, &program, &cwd)).lines() {
+        for line in String::from_utf8_lossy(&exec::explain(&plan, &program, &cwd())).lines() {
             log::info!("{line}");
         }
     }
     exec::run(&plan, &program, settings.depth)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
