@@ -15,10 +15,11 @@ use std::process::Command;
 /// argv[0] is the resolved path, which keeps clang's name-derived behaviour
 /// (`aarch64-linux-gnu-clang` → target) since the base name is unchanged.
 pub fn exec(program: &Path, args: &[OsString], depth: u32) -> anyhow::Error {
-    let err = Command::new(program)
-        .args(args)
-        .env(ENV_DEPTH, (depth + 1).to_string())
-        .exec();
+    // Set in our own environment rather than with `Command::env`, which
+    // would copy every variable (a kernel build's environment is large) on
+    // each of ~30,000 calls. The shim is single-threaded, so this is sound.
+    std::env::set_var(ENV_DEPTH, (depth + 1).to_string());
+    let err = Command::new(program).args(args).exec();
     let code = if err.kind() == std::io::ErrorKind::NotFound {
         code::NOT_FOUND
     } else {
