@@ -37,7 +37,7 @@ pub fn run(plan: &Plan, program: &Path, depth: u32) -> anyhow::Result<()> {
         Action::Exec { args } => Err(exec(program, args, depth)),
         Action::Copy { from, to } => ld_gate::copy_atomically(from, to).map_err(|e| {
             fail(
-                1,
+                code::FAILED,
                 format!("{e:#} (the input '{}' is untouched)", from.display()),
             )
         }),

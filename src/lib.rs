@@ -28,6 +28,8 @@ use std::path::PathBuf;
 
 /// Exit codes of the shim's own failures (the real tool's codes pass through `exec`).
 pub mod code {
+    /// The gated copy failed (as a failed link would).
+    pub const FAILED: u8 = 1;
     /// Usage errors, bad input, loops: as `make` and shells use 2.
     pub const USAGE: u8 = 2;
     /// The real tool exists but could not be executed (shell convention).

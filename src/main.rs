@@ -65,6 +65,7 @@ fn run() -> anyhow::Result<u8> {
         ));
     }
     let program = invocation::find_tool(&inv, &settings)?;
+    let (mode, role) = (inv.mode, inv.role);
     let plan = match inv.role {
         Role::Cc => clang_args::plan(inv.args, settings.strict),
         Role::Ld => ld_gate::plan(inv.args, &settings)?,
@@ -76,6 +77,13 @@ fn run() -> anyhow::Result<u8> {
         std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd()))?;
         return Ok(0);
     }
+    log::debug!(
+        "{:?} mode, role {:?}, real tool {}: {}",
+        mode,
+        role,
+        program.display(),
+        plan.why
+    );
     if log::log_enabled!(log::Level::Info) {
         for line in String::from_utf8_lossy(&exec::explain(&plan, &program, &cwd())).lines() {
             log::info!("{line}");
