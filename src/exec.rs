@@ -34,12 +34,46 @@ pub fn exec(program: &Path, args: &[OsString], depth: u32) -> anyhow::Error {
 pub fn run(plan: &Plan, program: &Path, depth: u32) -> anyhow::Result<()> {
     match &plan.action {
         Action::Exec { args } => Err(exec(program, args, depth)),
-        Action::Copy { from, to } => ld_gate::copy_atomically(from, to).map_err(|e| {
-            fail(
-                1,
-                format!("{e:#} (the input '{}' is untouched)", from.display()),
-            )
-        }),
+        Action::Copy { from, to } => {
+            ignore_sigxfsz();
+            ld_gate::copy_atomically(from, to).map_err(|e| {
+                fail(
+                    1,
+                    format!("{e:#} (the input '{}' is untouched)", from.display()),
+                )
+            })
+        }
+    }
+}
+
+/// Over `ulimit -f` (RLIMIT_FSIZE) the kernel raises SIGXFSZ, whose default
+/// action kills the shim mid-copy and leaves its temporary file behind.
+/// Ignored, write(2) fails with EFBIG and the copy cleans up and reports it.
+/// Only the copy path does this: it never execs, so no tool inherits it.
+fn ignore_sigxfsz() {
+    // The generic Linux numbering (x86, arm, arm64, riscv, powerpc, s390,
+    // loongarch); elsewhere the default stays.
+    #[cfg(any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "riscv32",
+        target_arch = "riscv64",
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    ))]
+    {
+        const SIGXFSZ: std::ffi::c_int = 25;
+        const SIG_IGN: usize = 1;
+        extern "C" {
+            fn signal(signum: std::ffi::c_int, handler: usize) -> usize;
+        }
+        // SAFETY: installs SIG_IGN (no handler code runs); the process is
+        // single-threaded here and exits right after the copy.
+        unsafe { signal(SIGXFSZ, SIG_IGN) };
     }
 }
 
