@@ -640,3 +640,34 @@ fn argv_near_arg_max_passes_through_and_rewrites() {
     want.push("-Wno-unused-command-line-argument".into());
     assert_eq!(run(&args), want);
 }
+
+/// The fuzz seeds (fuzz/seeds/elf_reader: 32/64-bit, little/big-endian, after
+/// `ld -r`, bitcode) are classified by their names, and every truncation of
+/// each is read without a panic, in memory and from a file alike.
+#[test]
+fn elf_reader_on_the_fuzz_seeds_and_all_their_truncations() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/elf_reader");
+    let work = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(&seeds).unwrap() {
+        let p = e.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            kbuild_shim::ld_gate::is_rust_object(&data),
+            name.starts_with("rust"),
+            "{name}"
+        );
+        for len in 0..data.len() {
+            let cut = work.path().join("cut");
+            std::fs::write(&cut, &data[..len]).unwrap();
+            assert_eq!(
+                kbuild_shim::ld_gate::is_rust_object(&data[..len]),
+                kbuild_shim::ld_gate::is_rust_file(&cut).unwrap(),
+                "{name} cut at {len}"
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 9, "seeds missing from {}", seeds.display());
+}
