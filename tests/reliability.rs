@@ -307,6 +307,47 @@ fn file_size_limit_is_a_clean_error_with_no_temp_left() {
     assert!(!f.linker_ran());
 }
 
+/// SIGINT/SIGTERM while the shim itself is copying (the gated path, which
+/// does not exec): the shim still dies of the signal, as an interrupted
+/// `ld -r` would, but only after the copy is complete and renamed, so no
+/// temporary survives and the output is whole. A 64 MiB input (a real Rust
+/// object padded with a hole) keeps the copy running long enough to hit it.
+#[test]
+fn a_signal_during_the_gated_copy_leaves_no_temporary() {
+    let f = LdFixture::new();
+    for sig in ["-INT", "-TERM"] {
+        let d = f.work.path().join(format!("sig{sig}"));
+        std::fs::create_dir(&d).unwrap();
+        let input = std::fs::File::create(d.join("foo.o")).unwrap();
+        std::io::Write::write_all(&mut &input, &f.obj).unwrap();
+        input.set_len(64 << 20).unwrap();
+        let mut child = f.gated(&d).spawn().unwrap();
+        let start = Instant::now();
+        while stray_temps(&d).is_empty() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the copy ended before the test saw its temporary"
+            );
+            assert!(start.elapsed() < Duration::from_secs(10));
+        }
+        let k = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(k.success());
+        let status = child.wait().unwrap();
+        let want = if sig == "-INT" { 2 } else { 15 };
+        assert_eq!(status.signal(), Some(want), "{sig}: {status:?}");
+        assert_eq!(stray_temps(&d), Vec::<PathBuf>::new(), "{sig}");
+        let out = std::fs::read(d.join(".tmp_foo.o")).unwrap();
+        assert!(
+            out == std::fs::read(d.join("foo.o")).unwrap(),
+            "{sig}: torn output"
+        );
+    }
+    assert!(!f.linker_ran());
+}
+
 /// Waits until `pid` has exec'd `exe` (the shim has handed over).
 fn wait_for_exec(pid: u32, exe: &Path) {
     let start = Instant::now();
