@@ -288,6 +288,12 @@ pub fn classify(args: &[OsString]) -> CcClass {
             ir_inputs += 1;
         }
     }
+    if i > args.len() {
+        // The last option lacks its value: clang rejects the command, and a
+        // rewrite would append a flag that it then takes as that value
+        // (`-o` + `-Wno-override-module` = an output file named like a flag).
+        return CcClass::Other("the last option lacks its value");
+    }
     match (compile, ir_inputs) {
         (false, _) => CcClass::Other("not a compile (no -c or -S)"),
         (true, 0) => CcClass::Other("no inputs"),
@@ -580,6 +586,23 @@ mod tests {
         );
         // `-Xclang` consumes its value: `-Xclang foo.c` is not an input.
         assert_eq!(c(&["-c", "a.bc", "-Xclang", "foo.c"]), CcClass::IrCompile);
+        // Found in review: a trailing option without its value is not
+        // rewritten, or `-o` would take the appended flag as the file name.
+        for tail in [
+            "-o",
+            "-I",
+            "-Xclang",
+            "-x",
+            "-include",
+            "-MF",
+            "-Xpreprocessor",
+        ] {
+            assert_eq!(
+                c(&["-c", "a.bc", tail]),
+                CcClass::Other("the last option lacks its value"),
+                "{tail}"
+            );
+        }
     }
 
     #[test]

@@ -35,13 +35,103 @@ pub fn exec(program: &Path, args: &[OsString], depth: u32) -> anyhow::Error {
 pub fn run(plan: &Plan, program: &Path, depth: u32) -> anyhow::Result<()> {
     match &plan.action {
         Action::Exec { args } => Err(exec(program, args, depth)),
-        Action::Copy { from, to } => ld_gate::copy_atomically(from, to).map_err(|e| {
-            fail(
-                code::FAILED,
-                format!("{e:#} (the input '{}' is untouched)", from.display()),
-            )
-        }),
+        Action::Copy { from, to } => {
+            let old_mask = copy_signals::prepare();
+            let copied = ld_gate::copy_atomically(from, to);
+            copy_signals::restore(old_mask);
+            copied.map_err(|e| {
+                fail(
+                    code::FAILED,
+                    format!("{e:#} (the input '{}' is untouched)", from.display()),
+                )
+            })
+        }
     }
+}
+
+/// Signal set-up for the gated copy. Two things could kill the shim between
+/// creating its temporary file and renaming or removing it, leaving the file
+/// behind: SIGXFSZ over `ulimit -f` (default action: terminate), and an
+/// interrupt. So SIGXFSZ is ignored (write(2) then fails with EFBIG and the
+/// copy cleans up), and SIGHUP/SIGINT/SIGQUIT/SIGTERM are held until the
+/// copy is done, then delivered with their usual effect: make sees the same
+/// signal death as from an interrupted `ld`. The copy path never execs, so
+/// no tool inherits any of this.
+#[cfg(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    target_arch = "arm",
+    target_arch = "aarch64",
+    target_arch = "riscv32",
+    target_arch = "riscv64",
+    target_arch = "powerpc",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+    target_arch = "loongarch64"
+))]
+mod copy_signals {
+    use std::ffi::c_int;
+
+    // The generic Linux numbering of these architectures (mips, sparc,
+    // alpha and parisc differ and keep the defaults).
+    const SIGXFSZ: c_int = 25;
+    const HELD: [c_int; 4] = [1, 2, 3, 15]; // SIGHUP, SIGINT, SIGQUIT, SIGTERM
+    const SIG_IGN: usize = 1;
+    const SIG_BLOCK: c_int = 0;
+    const SIG_SETMASK: c_int = 2;
+
+    /// glibc's and musl's `sigset_t`: 1024 bits.
+    #[repr(C)]
+    pub struct SigSet([u64; 16]);
+
+    extern "C" {
+        fn signal(signum: c_int, handler: usize) -> usize;
+        fn sigemptyset(set: *mut SigSet) -> c_int;
+        fn sigaddset(set: *mut SigSet, signum: c_int) -> c_int;
+        fn sigprocmask(how: c_int, set: *const SigSet, old: *mut SigSet) -> c_int;
+    }
+
+    /// Ignores SIGXFSZ, holds the interrupts; returns the mask to restore.
+    pub fn prepare() -> SigSet {
+        let (mut set, mut old) = (SigSet([0; 16]), SigSet([0; 16]));
+        // SAFETY: libc calls on local sets of the C size; SIG_IGN runs no
+        // code; the process is single-threaded.
+        unsafe {
+            signal(SIGXFSZ, SIG_IGN);
+            sigemptyset(&mut set);
+            for s in HELD {
+                sigaddset(&mut set, s);
+            }
+            sigprocmask(SIG_BLOCK, &set, &mut old);
+        }
+        old
+    }
+
+    /// Restores the mask: a signal held during the copy is delivered now.
+    pub fn restore(old: SigSet) {
+        // SAFETY: as in `prepare`.
+        unsafe { sigprocmask(SIG_SETMASK, &old, std::ptr::null_mut()) };
+    }
+}
+
+#[cfg(not(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    target_arch = "arm",
+    target_arch = "aarch64",
+    target_arch = "riscv32",
+    target_arch = "riscv64",
+    target_arch = "powerpc",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+    target_arch = "loongarch64"
+)))]
+mod copy_signals {
+    pub struct SigSet;
+    pub fn prepare() -> SigSet {
+        SigSet
+    }
+    pub fn restore(_: SigSet) {}
 }
 
 fn quote(out: &mut Vec<u8>, word: &[u8]) {

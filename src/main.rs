@@ -58,7 +58,9 @@ fn run() -> anyhow::Result<u8> {
             format!(
                 "loop: kbuild-shim was entered {} times in a row for '{}' ({ENV_DEPTH}={}); \
                  a wrapper between the shim and the real tool calls the shim again",
-                settings.depth + 1,
+                // Saturating: a garbage-but-numeric depth like 4294967295 must
+                // give this error, not an overflow panic.
+                settings.depth.saturating_add(1),
                 inv.tool.to_string_lossy(),
                 settings.depth
             ),
