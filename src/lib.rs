@@ -10,6 +10,7 @@
 //! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
 //! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
 //! - [`exec`]: replacing the process, and `--explain` rendering;
+//! - [`launcher`]: `KBUILD_SHIM_LAUNCHER` (ccache, distcc, … in front of the tool);
 //! - [`demo`]: `--demo`, the embedded mini kbuild tree built with and without the shim.
 
 pub mod clang_args;
@@ -18,6 +19,7 @@ pub mod demo;
 pub mod exec;
 pub mod invocation;
 pub mod kconfig;
+pub mod launcher;
 pub mod ld_gate;
 pub mod settings;
 

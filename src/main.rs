@@ -7,7 +7,9 @@
 
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
-use kbuild_shim::{clang_args, code, demo, exec, exit_code_of, fail, ld_gate, Plan};
+use kbuild_shim::{
+    clang_args, code, demo, exec, exit_code_of, fail, launcher, ld_gate, Action, Plan,
+};
 use std::io::Write;
 
 const HELP: &str = include_str!("help.txt");
@@ -70,17 +72,23 @@ fn run() -> anyhow::Result<u8> {
         Role::Ld => ld_gate::plan(inv.args, &settings)?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
+    let launcher = match (&settings.launcher, &plan.action) {
+        (Some(words), Action::Exec { .. }) => Some(launcher::resolve(words, &inv.tool)?),
+        _ => None,
+    };
+    let launcher = launcher.as_ref();
     // Only --explain and logging need the working directory: no getcwd otherwise.
     let cwd = || std::env::current_dir().unwrap_or_else(|_| ".".into());
     if explain {
-        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd()))?;
+        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd(), launcher))?;
         return Ok(0);
     }
     if log::log_enabled!(log::Level::Info) {
-        for line in String::from_utf8_lossy(&exec::explain(&plan, &program, &cwd())).lines() {
+        let text = exec::explain(&plan, &program, &cwd(), launcher);
+        for line in String::from_utf8_lossy(&text).lines() {
             log::info!("{line}");
         }
     }
-    exec::run(&plan, &program, settings.depth)?;
+    exec::run(&plan, &program, settings.depth, launcher)?;
     Ok(0)
 }
