@@ -82,10 +82,14 @@ pub enum Request {
     Demo {
         keep: Option<PathBuf>,
     },
+    /// `kbuild-shim --doctor [--kernel DIR]`: check the toolchain and tree.
+    Doctor {
+        kernel: Option<PathBuf>,
+    },
 }
 
 pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]   \
-     (or: kbuild-shim --help | --demo [--keep DIR])";
+     (or: kbuild-shim --help | --demo [--keep DIR] | --doctor [--kernel DIR])";
 const DEMO_USAGE: &str = "usage: kbuild-shim --demo [--keep DIR]";
 
 /// Decides the mode from argv[0] before any option parsing, so the
@@ -107,6 +111,10 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
     if argv.first().is_some_and(|a| a == "--demo") {
         return parse_demo(&argv[1..]);
     }
+    if argv.first().is_some_and(|a| a == "--doctor") {
+        let kernel = crate::doctor::parse_args(&argv[1..])?;
+        return Ok(Request::Doctor { kernel });
+    }
     let mut explain = false;
     let mut rest = argv.into_iter();
     let tool = loop {
@@ -121,6 +129,15 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
                 return Err(fail(
                     code::USAGE,
                     format!("--demo must be the first option\n{DEMO_USAGE}"),
+                ))
+            }
+            Some("--doctor") => {
+                return Err(fail(
+                    code::USAGE,
+                    format!(
+                        "--doctor must be the first option\n{}",
+                        crate::doctor::USAGE
+                    ),
                 ))
             }
             Some("--") => match rest.next() {

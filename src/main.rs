@@ -8,7 +8,7 @@
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
 use kbuild_shim::{
-    clang_args, code, demo, exec, exit_code_of, fail, launcher, ld_gate, Action, Plan,
+    clang_args, code, demo, doctor, exec, exit_code_of, fail, launcher, ld_gate, Action, Plan,
 };
 use std::io::Write;
 
@@ -43,6 +43,7 @@ fn run() -> anyhow::Result<u8> {
             return Ok(0);
         }
         Request::Demo { keep } => return demo::run(keep.as_deref()),
+        Request::Doctor { kernel } => return doctor::run(kernel.as_deref()),
         Request::Run(inv) => (inv, false),
         Request::Explain(inv) => (inv, true),
     };
