@@ -8,6 +8,7 @@
 //! - [`clang_args`]: the clang option table and the IR-input rewrite;
 //! - [`ld_gate`]: the ld option table and the `cmd_ld_single` gate;
 //! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
+//! - [`report`]: `KBUILD_SHIM_REPORT` JSON lines and the `--report` summary;
 //! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
 //! - [`exec`]: replacing the process, and `--explain` rendering;
 //! - [`launcher`]: `KBUILD_SHIM_LAUNCHER` (ccache, distcc, … in front of the tool);
@@ -24,6 +25,7 @@ pub mod invocation;
 pub mod kconfig;
 pub mod launcher;
 pub mod ld_gate;
+pub mod report;
 pub mod settings;
 pub mod toolchain;
 

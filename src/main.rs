@@ -8,7 +8,8 @@
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
 use kbuild_shim::{
-    clang_args, code, demo, doctor, exec, exit_code_of, fail, launcher, ld_gate, Action, Plan,
+    clang_args, code, demo, doctor, exec, exit_code_of, fail, launcher, ld_gate, report, Action,
+    Plan,
 };
 use std::io::Write;
 
@@ -44,6 +45,7 @@ fn run() -> anyhow::Result<u8> {
         }
         Request::Demo { keep } => return demo::run(keep.as_deref()),
         Request::Doctor { kernel } => return doctor::run(kernel.as_deref()),
+        Request::Report { file } => return report::summary(&file),
         Request::Run(inv) => (inv, false),
         Request::Explain(inv) => (inv, true),
     };
@@ -73,6 +75,10 @@ fn run() -> anyhow::Result<u8> {
         Role::Ld => ld_gate::plan(inv.args, &settings)?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
+    // Only when asked and only when a rule fired: passthrough writes nothing.
+    if let (Some(file), false, false) = (&settings.report, plan.fired.is_empty(), explain) {
+        report::record(file, &plan, inv.role)?;
+    }
     let launcher = match (&settings.launcher, &plan.action) {
         (Some(words), Action::Exec { .. }) => Some(launcher::resolve(words, &inv.tool)?),
         _ => None,
