@@ -79,8 +79,10 @@ fn run() -> anyhow::Result<u8> {
     if let (Some(file), false, false) = (&settings.report, plan.fired.is_empty(), explain) {
         report::record(file, &plan, inv.role)?;
     }
-    let launcher = match (&settings.launcher, &plan.action) {
-        (Some(words), Action::Exec { .. }) => Some(launcher::resolve(words, &inv.tool)?),
+    // Compilers only, like CMake's <LANG>_COMPILER_LAUNCHER: ccache and
+    // distcc do nothing useful for ld, and sccache rejects it.
+    let launcher = match (&settings.launcher, &plan.action, inv.role) {
+        (Some(words), Action::Exec { .. }, Role::Cc) => Some(launcher::resolve(words, &inv.tool)?),
         _ => None,
     };
     let launcher = launcher.as_ref();

@@ -103,6 +103,29 @@ fn launcher_words_come_first_and_the_tool_is_an_absolute_path() {
 }
 
 #[test]
+fn ld_commands_run_without_the_launcher() {
+    let fakes = fake_tools(&["ld.lld-22"]);
+    let work = tempfile::tempdir().unwrap();
+    launcher(fakes.path(), "mylauncher", "exec \"$@\"");
+    let rec = work.path().join("tool.rec");
+    let lrec = work.path().join("launcher.rec");
+    let o = shim()
+        .args(["ld.lld-22", "-r", "-o", "a.o", "b.o", "c.o"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "mylauncher")
+        .env("KBUILD_SHIM_TEST_RECORD", &rec)
+        .env("LAUNCHER_RECORD", &lrec)
+        .output()
+        .unwrap();
+    check(&o, "ld with a launcher set");
+    assert_eq!(
+        read_record(&rec).unwrap()[1..],
+        words(&["-r", "-o", "a.o", "b.o", "c.o"])
+    );
+    assert!(!lrec.exists(), "the launcher ran for ld");
+}
+
+#[test]
 fn a_launcher_that_searches_path_does_not_reach_the_shim_again() {
     // The launcher drops the absolute path and looks the tool up by name, as
     // a masquerading wrapper does. The shim's directory is first in PATH.
