@@ -3,7 +3,8 @@
 //! this binary, and shows in a table what the shim fixes: the IR-compile
 //! errors on arm/um, helper inlining, and the gated single-object `ld -r`.
 
-use crate::invocation::{is_executable_file, SelfId};
+use crate::invocation::SelfId;
+use crate::toolchain::{find_in, major_of, rustc_versions, version_of, Tool};
 use crate::{code, fail, ld_gate};
 use anyhow::Context;
 use std::ffi::OsStr;
@@ -60,12 +61,6 @@ const LLVM_TOOLS: [(&str, &str, &str); 5] = [
     ("llvm-nm", "LLVM_NM", "llvm"),
 ];
 
-#[derive(Debug, Clone)]
-pub struct Tool {
-    pub path: PathBuf,
-    pub version: String,
-}
-
 /// What the demo builds with: rustc, and LLVM tools of rustc's LLVM major
 /// (`RUSTC_CLANG_LLVM_COMPATIBLE`), in [`LLVM_TOOLS`] order.
 #[derive(Debug, Clone)]
@@ -75,51 +70,6 @@ pub struct Toolchain {
     pub major: u32,
     pub llvm: Vec<Tool>,
     pub make: PathBuf,
-}
-
-/// The first `X.Y[.Z]` word in a `--version` output ("Debian clang version
-/// 22.1.8 (…)", "Debian LLD 22.1.8 (…)", "LLVM version 22.1.8").
-pub fn version_in(text: &str) -> Option<&str> {
-    text.split_whitespace().find(|w| {
-        w.contains('.')
-            && w.starts_with(|c: char| c.is_ascii_digit())
-            && w.chars().all(|c| c.is_ascii_digit() || c == '.')
-    })
-}
-
-fn major_of(version: &str) -> Option<u32> {
-    version.split('.').next()?.parse().ok()
-}
-
-/// The first executable `name` in `search` that is not this binary (a
-/// mkshimdir directory in PATH must not pass for the plain tool).
-fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBuf> {
-    std::env::split_paths(search)
-        .map(|d| {
-            if d.as_os_str().is_empty() {
-                PathBuf::from(".").join(name)
-            } else {
-                d.join(name)
-            }
-        })
-        .find(|p| {
-            std::fs::metadata(p)
-                .is_ok_and(|m| is_executable_file(&m) && !me.is_some_and(|me| me.is(p, &m)))
-        })
-}
-
-fn version_of(path: &Path) -> Option<String> {
-    let out = Command::new(path)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    out.status
-        .success()
-        .then(|| version_in(&text).map(str::to_owned))
-        .flatten()
 }
 
 /// Finds rustc, make and the LLVM tools in `search` (a PATH value).
@@ -133,26 +83,7 @@ pub fn discover(search: &OsStr) -> anyhow::Result<Toolchain> {
              its LLVM version decides which clang-N, lld-N and llvm-N packages to install",
         ));
     };
-    let out = Command::new(&rustc)
-        .arg("-vV")
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run '{} -vV'", rustc.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(|v| v.trim().to_owned())
-    };
-    let (Some(release), Some(rustc_llvm)) = (field("release:"), field("LLVM version:")) else {
-        return Err(fail(
-            code::USAGE,
-            format!(
-                "'{} -vV' does not say 'release:' and 'LLVM version:'",
-                rustc.display()
-            ),
-        ));
-    };
+    let (release, rustc_llvm) = rustc_versions(&rustc)?;
     let Some(major) = major_of(&rustc_llvm) else {
         return Err(fail(
             code::USAGE,
@@ -744,24 +675,6 @@ mod tests {
             );
             assert_eq!(std::fs::read(root.join(path)).unwrap(), *data, "{path}");
         }
-    }
-
-    #[test]
-    fn versions() {
-        assert_eq!(
-            version_in("Debian clang version 22.1.8 (1~deb12u1)\nTarget: x"),
-            Some("22.1.8")
-        );
-        assert_eq!(
-            version_in("Debian LLD 22.1.8 (compatible with GNU linkers)"),
-            Some("22.1.8")
-        );
-        assert_eq!(
-            version_in("\nllvm-nm, compatible with GNU nm\nDebian LLVM version 22.1.8\n"),
-            Some("22.1.8")
-        );
-        assert_eq!(version_in("no version here 22"), None);
-        assert_eq!(major_of("22.1.2"), Some(22));
     }
 
     #[test]

@@ -82,10 +82,19 @@ pub enum Request {
     Demo {
         keep: Option<PathBuf>,
     },
+    /// `kbuild-shim --doctor [--kernel DIR]`: check the toolchain and tree.
+    Doctor {
+        kernel: Option<PathBuf>,
+    },
+    /// `kbuild-shim --report FILE`: summarise a `KBUILD_SHIM_REPORT` file.
+    Report {
+        file: PathBuf,
+    },
 }
 
 pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]   \
-     (or: kbuild-shim --help | --demo [--keep DIR])";
+     (or: kbuild-shim --help | --demo [--keep DIR] | --doctor [--kernel DIR] | --report FILE)";
+const REPORT_USAGE: &str = "usage: kbuild-shim --report FILE";
 const DEMO_USAGE: &str = "usage: kbuild-shim --demo [--keep DIR]";
 
 /// Decides the mode from argv[0] before any option parsing, so the
@@ -107,6 +116,19 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
     if argv.first().is_some_and(|a| a == "--demo") {
         return parse_demo(&argv[1..]);
     }
+    if argv.first().is_some_and(|a| a == "--doctor") {
+        let kernel = crate::doctor::parse_args(&argv[1..])?;
+        return Ok(Request::Doctor { kernel });
+    }
+    if argv.first().is_some_and(|a| a == "--report") {
+        return match &argv[1..] {
+            [f] if !f.is_empty() => Ok(Request::Report { file: f.into() }),
+            _ => Err(fail(
+                code::USAGE,
+                format!("--report needs one FILE\n{REPORT_USAGE}"),
+            )),
+        };
+    }
     let mut explain = false;
     let mut rest = argv.into_iter();
     let tool = loop {
@@ -121,6 +143,21 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
                 return Err(fail(
                     code::USAGE,
                     format!("--demo must be the first option\n{DEMO_USAGE}"),
+                ))
+            }
+            Some("--report") => {
+                return Err(fail(
+                    code::USAGE,
+                    format!("--report must be the first option\n{REPORT_USAGE}"),
+                ))
+            }
+            Some("--doctor") => {
+                return Err(fail(
+                    code::USAGE,
+                    format!(
+                        "--doctor must be the first option\n{}",
+                        crate::doctor::USAGE
+                    ),
                 ))
             }
             Some("--") => match rest.next() {

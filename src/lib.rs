@@ -8,18 +8,26 @@
 //! - [`clang_args`]: the clang option table and the IR-input rewrite;
 //! - [`ld_gate`]: the ld option table and the `cmd_ld_single` gate;
 //! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
+//! - [`report`]: `KBUILD_SHIM_REPORT` JSON lines and the `--report` summary;
 //! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
 //! - [`exec`]: replacing the process, and `--explain` rendering;
+//! - [`launcher`]: `KBUILD_SHIM_LAUNCHER` (ccache, distcc, … in front of the tool);
+//! - [`toolchain`]: finding rustc and the LLVM tools, and their versions;
+//! - [`doctor`]: `--doctor`, checks of the toolchain, PATH and kernel tree;
 //! - [`demo`]: `--demo`, the embedded mini kbuild tree built with and without the shim.
 
 pub mod clang_args;
 pub mod clang_arity;
 pub mod demo;
+pub mod doctor;
 pub mod exec;
 pub mod invocation;
 pub mod kconfig;
+pub mod launcher;
 pub mod ld_gate;
+pub mod report;
 pub mod settings;
+pub mod toolchain;
 
 use std::borrow::Cow;
 use std::ffi::OsString;

@@ -7,7 +7,10 @@
 
 use kbuild_shim::invocation::{self, Request, Role};
 use kbuild_shim::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
-use kbuild_shim::{clang_args, code, demo, exec, exit_code_of, fail, ld_gate, Plan};
+use kbuild_shim::{
+    clang_args, code, demo, doctor, exec, exit_code_of, fail, launcher, ld_gate, report, Action,
+    Plan,
+};
 use std::io::Write;
 
 const HELP: &str = include_str!("help.txt");
@@ -41,6 +44,8 @@ fn run() -> anyhow::Result<u8> {
             return Ok(0);
         }
         Request::Demo { keep } => return demo::run(keep.as_deref()),
+        Request::Doctor { kernel } => return doctor::run(kernel.as_deref()),
+        Request::Report { file } => return report::summary(&file),
         Request::Run(inv) => (inv, false),
         Request::Explain(inv) => (inv, true),
     };
@@ -73,10 +78,21 @@ fn run() -> anyhow::Result<u8> {
         Role::Ld => ld_gate::plan(inv.args, &settings)?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
+    // Only when asked and only when a rule fired: passthrough writes nothing.
+    if let (Some(file), false, false) = (&settings.report, plan.fired.is_empty(), explain) {
+        report::record(file, &plan, inv.role)?;
+    }
+    // Compilers only, like CMake's <LANG>_COMPILER_LAUNCHER: ccache and
+    // distcc do nothing useful for ld, and sccache rejects it.
+    let launcher = match (&settings.launcher, &plan.action, inv.role) {
+        (Some(words), Action::Exec { .. }, Role::Cc) => Some(launcher::resolve(words, &inv.tool)?),
+        _ => None,
+    };
+    let launcher = launcher.as_ref();
     // Only --explain and logging need the working directory: no getcwd otherwise.
     let cwd = || std::env::current_dir().unwrap_or_else(|_| ".".into());
     if explain {
-        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd()))?;
+        std::io::stdout().write_all(&exec::explain(&plan, &program, &cwd(), launcher))?;
         return Ok(0);
     }
     log::debug!(
@@ -87,10 +103,11 @@ fn run() -> anyhow::Result<u8> {
         plan.why
     );
     if log::log_enabled!(log::Level::Info) {
-        for line in String::from_utf8_lossy(&exec::explain(&plan, &program, &cwd())).lines() {
+        let text = exec::explain(&plan, &program, &cwd(), launcher);
+        for line in String::from_utf8_lossy(&text).lines() {
             log::info!("{line}");
         }
     }
-    exec::run(&plan, &program, settings.depth)?;
+    exec::run(&plan, &program, settings.depth, launcher)?;
     Ok(0)
 }

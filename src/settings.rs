@@ -12,6 +12,8 @@ pub const ENV_STRICT: &str = "KBUILD_SHIM_STRICT";
 pub const ENV_INLINE: &str = "KBUILD_SHIM_INLINE_HELPERS";
 pub const ENV_PATH: &str = "KBUILD_SHIM_PATH";
 pub const ENV_DEPTH: &str = "KBUILD_SHIM_DEPTH";
+pub const ENV_LAUNCHER: &str = "KBUILD_SHIM_LAUNCHER";
+pub const ENV_REPORT: &str = "KBUILD_SHIM_REPORT";
 
 /// How many shims may be stacked before we call it a loop. Legitimate chains
 /// are short (make → shim → clang → shim-as-ld.lld); a loop through another
@@ -32,6 +34,10 @@ pub struct Settings {
     /// Where to search for the real tool, and the variable it came from.
     pub search_path: Option<OsString>,
     pub search_path_var: &'static str,
+    /// `KBUILD_SHIM_LAUNCHER`, shell-split: run as `<launcher…> <tool> <args…>`.
+    pub launcher: Option<Vec<OsString>>,
+    /// `KBUILD_SHIM_REPORT`: append a JSON line when a rule fired.
+    pub report: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -82,8 +88,27 @@ impl Settings {
             Some(p) if !p.is_empty() => (Some(p), ENV_PATH),
             _ => (get("PATH"), "PATH"),
         };
+        let launcher = match text(ENV_LAUNCHER)? {
+            None => None,
+            Some(v) => match shlex::split(&v) {
+                Some(w) if !w.is_empty() => Some(w.into_iter().map(OsString::from).collect()),
+                _ => {
+                    return Err(bad(
+                        ENV_LAUNCHER,
+                        &v,
+                        "a command in shell words, e.g. ccache",
+                    ))
+                }
+            },
+        };
+        // A path, so any bytes are fine; the file is only opened when a rule fires.
+        let report = get(ENV_REPORT)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from);
         Ok(Settings {
             strict,
+            launcher,
+            report,
             inline_helpers,
             log,
             depth,
@@ -157,10 +182,25 @@ mod tests {
             (ENV_STRICT, "yes please"),
             (ENV_LOG, "loud"),
             (ENV_DEPTH, "-1"),
+            (ENV_LAUNCHER, "   "),
         ] {
             let err = with(&[(k, v)]).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{k}='{v}' is not valid")), "{err}");
         }
+    }
+
+    #[test]
+    fn launcher_is_shell_split() {
+        let s = with(&[(ENV_LAUNCHER, "env 'A=b c' ccache")]).unwrap();
+        assert_eq!(
+            s.launcher,
+            Some(vec!["env".into(), "A=b c".into(), "ccache".into()])
+        );
+        assert_eq!(with(&[(ENV_LAUNCHER, "")]).unwrap().launcher, None);
+        let err = with(&[(ENV_LAUNCHER, "ccache 'oops")]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("KBUILD_SHIM_LAUNCHER='ccache \\'oops' is not valid"));
     }
 
     #[test]

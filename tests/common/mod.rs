@@ -20,7 +20,10 @@ pub fn real_tool(name: &str) -> PathBuf {
         }
     }
     let hint = match name {
-        "make" => "apt-get install -y make".to_owned(),
+        "make" | "ccache" | "distcc" => format!("apt-get install -y {name}"),
+        "distccd" => "apt-get install -y distcc".to_owned(),
+        "groff" => "apt-get install -y groff-base".to_owned(),
+        "python3" => "apt-get install -y python3".to_owned(),
         "rustc" => "install Rust with rustup (rustc 1.95, LLVM 22)".to_owned(),
         _ => {
             // clang-22 → clang-22, ld.lld-22 → lld-22, llvm-nm-22 → llvm-22

@@ -1,0 +1,354 @@
+//! `kbuild-shim --doctor [--kernel DIR]`: one line per check, `ok`, `warn`
+//! or `FAIL`, about the tools the shim would run (found exactly as the shim
+//! finds them), rustc's LLVM against clang's, PATH loops, and the kernel
+//! object tree's configuration. Exit 0 only when nothing FAILs.
+
+use crate::invocation::{find_tool, Invocation, Mode, Role, SelfId};
+use crate::kconfig::AUTO_CONF;
+use crate::settings::Settings;
+use crate::toolchain::{find_in, major_of, rustc_versions, version_of};
+use crate::{code, fail};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The tools the shim runs or the kernel's Rust rules use, by base name.
+/// All three read rustc's bitcode (IR compiles, llvm-link, LTO links), so
+/// each needs rustc's LLVM major.
+const TOOLS: [&str; 3] = ["clang", "ld.lld", "llvm-link"];
+
+/// `auto.conf` symbols that name the ARCH, most specific first (UML on
+/// x86_64 also sets `CONFIG_X86_64`).
+const ARCHES: [(&str, &str); 4] = [
+    ("CONFIG_UML", "um"),
+    ("CONFIG_ARM64", "arm64"),
+    ("CONFIG_ARM", "arm"),
+    ("CONFIG_X86_64", "x86_64"),
+];
+
+/// Known problems per ARCH (pipeline.md §2) and the rule that handles each.
+const KNOWN: &[(&str, &str, &str)] = &[
+    (
+        "arm",
+        "arch/arm/Makefile's -Uarm is unused on IR-input compiles (fatal with -Werror=unused-command-line-argument)",
+        "ir-drop-U",
+    ),
+    (
+        "arm",
+        "rustc's target triple differs from clang's --target (-Woverride-module)",
+        "ir-add-no-override-module",
+    ),
+    (
+        "arm64",
+        "rustc's aarch64-unknown-none triple differs from clang's --target (-Woverride-module)",
+        "ir-add-no-override-module",
+    ),
+    (
+        "um",
+        "arch/um/Makefile's -I./arch/um/include/shared ... are unused on IR-input compiles",
+        "ir-drop-I",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+struct Report {
+    lines: Vec<(Level, String)>,
+}
+
+impl Report {
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.lines.push((level, text.into()));
+    }
+}
+
+/// Runs every check, prints the lines, and returns the exit code (0 or 1).
+pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
+    let mut r = Report { lines: Vec::new() };
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            r.say(Level::Fail, format!("{e:#}"));
+            // Go on with plain PATH so the remaining checks still say something.
+            Settings::from_lookup(|k| (k == "PATH").then(|| std::env::var_os(k)).flatten())?
+        }
+    };
+    let rustc = check_rustc(&mut r);
+    for base in TOOLS {
+        check_tool(&mut r, base, rustc.as_ref(), &settings);
+    }
+    check_kernel(&mut r, kernel);
+    let mut out = std::io::stdout().lock();
+    for (level, text) in &r.lines {
+        let tag = match level {
+            Level::Ok => "ok  ",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        };
+        writeln!(out, "{tag} {text}")?;
+    }
+    Ok(u8::from(r.lines.iter().any(|(l, _)| *l == Level::Fail)))
+}
+
+/// rustc and its LLVM version; returns (release, LLVM version, major).
+fn check_rustc(r: &mut Report) -> Option<(String, String, u32)> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let me = SelfId::current();
+    let Some(rustc) = find_in(&path, "rustc", me.as_ref()) else {
+        r.say(
+            Level::Fail,
+            "rustc: not in PATH (CONFIG_RUST needs it; install Rust, e.g. with rustup)",
+        );
+        return None;
+    };
+    match rustc_versions(&rustc) {
+        Ok((release, llvm)) => {
+            r.say(
+                Level::Ok,
+                format!("rustc: {} ({release}, LLVM {llvm})", rustc.display()),
+            );
+            let major = major_of(&llvm)?;
+            Some((release, llvm, major))
+        }
+        Err(e) => {
+            r.say(Level::Fail, format!("rustc: {e:#}"));
+            None
+        }
+    }
+}
+
+/// `base-N` (N = rustc's LLVM major, as `LLVM=-N` asks for) and `base`, each
+/// resolved as the shim in a masquerade directory would resolve it.
+fn check_tool(
+    r: &mut Report,
+    base: &str,
+    rustc: Option<&(String, String, u32)>,
+    settings: &Settings,
+) {
+    let var = settings.search_path_var;
+    let mut names: Vec<String> = Vec::new();
+    if let Some((_, _, major)) = rustc {
+        names.push(format!("{base}-{major}"));
+    }
+    names.push(base.to_owned());
+    let mut usable = false;
+    let mut seen: Vec<String> = Vec::new();
+    for name in &names {
+        let inv = Invocation {
+            mode: Mode::Masquerade,
+            tool: name.into(),
+            role: Role::of(OsStr::new(name)),
+            args: Vec::new(),
+        };
+        let shim_dirs = shim_dirs(settings, name);
+        let path = match find_tool(&inv, settings) {
+            Ok(p) => p,
+            Err(e) if crate::exit_code_of(&e) == code::NOT_FOUND => continue,
+            Err(e) => {
+                r.say(Level::Fail, format!("{name}: {e:#}"));
+                continue;
+            }
+        };
+        let via = match shim_dirs.is_empty() {
+            true => String::new(),
+            false => format!(" (the shim in {} passes to it)", shim_dirs.join(", ")),
+        };
+        let Some(version) = version_of(&path) else {
+            r.say(
+                Level::Fail,
+                format!("{name}: {} does not answer --version{via}", path.display()),
+            );
+            continue;
+        };
+        let matches = match rustc {
+            Some((_, _, major)) => major_of(&version) == Some(*major),
+            None => true,
+        };
+        usable |= matches;
+        seen.push(format!("{name} is {version}"));
+        let line = format!("{name}: {} ({version}){via}", path.display());
+        match (matches, rustc) {
+            (false, Some((_, llvm, major))) => r.say(
+                Level::Warn,
+                format!("{line}: not rustc's LLVM {llvm}; build with LLVM=-{major}"),
+            ),
+            _ => r.say(Level::Ok, line),
+        }
+    }
+    match (rustc, usable, seen.is_empty()) {
+        (_, _, true) => r.say(
+            Level::Fail,
+            format!("{base}: none of {} in {var}", names.join(", ")),
+        ),
+        (Some((release, llvm, major)), false, false) => r.say(
+            Level::Fail,
+            format!(
+                "{base}: LLVM major differs from rustc {release}'s LLVM {llvm} \
+                 ({}): RUSTC_CLANG_LLVM_COMPATIBLE would be n; install {base}-{major}",
+                seen.join(", ")
+            ),
+        ),
+        (Some((_, _, major)), true, false) if base == "clang" => r.say(
+            Level::Ok,
+            format!("RUSTC_CLANG_LLVM_COMPATIBLE: clang and rustc are both LLVM {major}"),
+        ),
+        _ => {}
+    }
+}
+
+/// The search-path directories where `name` is the shim itself.
+fn shim_dirs(settings: &Settings, name: &str) -> Vec<String> {
+    let Some(me) = SelfId::current() else {
+        return Vec::new();
+    };
+    settings
+        .search_dirs()
+        .into_iter()
+        .filter(|d| {
+            let p = Path::new(d).join(name);
+            std::fs::metadata(&p).is_ok_and(|m| me.is(&p, &m))
+        })
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
+    let dir = kernel.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let conf = dir.join(AUTO_CONF);
+    let text = match std::fs::read(&conf) {
+        Ok(t) => t,
+        Err(e) => {
+            let what = format!("no kernel object tree: cannot read {}: {e}", conf.display());
+            match kernel {
+                Some(_) => r.say(
+                    Level::Fail,
+                    format!("{what} (give the object tree, after make LLVM=1 olddefconfig)"),
+                ),
+                None => r.say(Level::Warn, format!("{what} (use --kernel DIR)")),
+            }
+            return;
+        }
+    };
+    let config: HashMap<&[u8], &[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let eq = l.iter().position(|&b| b == b'=')?;
+            l.starts_with(b"CONFIG_").then(|| (&l[..eq], &l[eq + 1..]))
+        })
+        .collect();
+    let on = |k: &str| config.get(k.as_bytes()) == Some(&&b"y"[..]);
+    let state = |k: &str| if on(k) { "y" } else { "not set" };
+    r.say(Level::Ok, format!("kernel: {}", conf.display()));
+    let level = if on("CONFIG_RUST") {
+        Level::Ok
+    } else {
+        Level::Warn
+    };
+    r.say(level, format!("CONFIG_RUST={}", state("CONFIG_RUST")));
+    let inline = state("CONFIG_RUST_INLINE_HELPERS");
+    let lto = state("CONFIG_LTO_CLANG");
+    r.say(
+        Level::Ok,
+        format!(
+            "CONFIG_RUST_INLINE_HELPERS={inline}: {}",
+            match on("CONFIG_RUST_INLINE_HELPERS") {
+                true => "IR-input compiles run; the shim rewrites them",
+                false => "the shim copies instead of the single-object ld -r of Rust objects",
+            }
+        ),
+    );
+    r.say(
+        Level::Ok,
+        format!(
+            "CONFIG_LTO_CLANG={lto}: {}",
+            match on("CONFIG_LTO_CLANG") {
+                true => "cmd_ld_single runs ld -r for single objects",
+                false => "no single-object ld -r step",
+            }
+        ),
+    );
+    let Some((_, arch)) = ARCHES.iter().find(|(sym, _)| on(sym)) else {
+        r.say(
+            Level::Warn,
+            "ARCH: none of CONFIG_UML, CONFIG_ARM64, CONFIG_ARM, CONFIG_X86_64 is set",
+        );
+        return;
+    };
+    let known: Vec<_> = KNOWN.iter().filter(|(a, _, _)| a == arch).collect();
+    if known.is_empty() {
+        r.say(
+            Level::Ok,
+            format!("ARCH={arch}: no known IR-compile problems"),
+        );
+    }
+    for (_, problem, rule) in known {
+        r.say(
+            Level::Ok,
+            format!("ARCH={arch}: {problem}: handled by rule {rule}"),
+        );
+    }
+}
+
+/// For `Request` parsing: `--kernel DIR` or `--kernel=DIR`, nothing else.
+pub fn parse_args(rest: &[std::ffi::OsString]) -> anyhow::Result<Option<PathBuf>> {
+    use std::os::unix::ffi::OsStrExt;
+    let usage = |what: &str| fail(code::USAGE, format!("{what}\n{USAGE}"));
+    match rest {
+        [] => Ok(None),
+        [k, dir] if k == "--kernel" && !dir.is_empty() => Ok(Some(PathBuf::from(dir))),
+        [k] if k.as_bytes().starts_with(b"--kernel=") && k.len() > b"--kernel=".len() => Ok(Some(
+            PathBuf::from(OsStr::from_bytes(&k.as_bytes()[b"--kernel=".len()..])),
+        )),
+        [k, ..] if k == "--kernel" || k.as_bytes().starts_with(b"--kernel=") => {
+            Err(usage("--kernel needs a DIR"))
+        }
+        _ => {
+            let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
+            Err(usage(&format!(
+                "unexpected argument(s) after --doctor: '{}'",
+                args.join(" ")
+            )))
+        }
+    }
+}
+
+pub const USAGE: &str = "usage: kbuild-shim --doctor [--kernel DIR]";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clang_args::words;
+
+    #[test]
+    fn args() {
+        assert_eq!(parse_args(&[]).unwrap(), None);
+        let want = Some(PathBuf::from("k"));
+        assert_eq!(parse_args(&words(&["--kernel", "k"])).unwrap(), want);
+        assert_eq!(parse_args(&words(&["--kernel=k"])).unwrap(), want);
+        for bad in [&["--kernel"][..], &["--kernel="], &["--kernel", ""], &["x"]] {
+            let e = parse_args(&words(bad)).unwrap_err();
+            assert_eq!(crate::exit_code_of(&e), code::USAGE, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_known_problem_names_a_real_rule_and_arch() {
+        for (arch, _, rule) in KNOWN {
+            assert!(ARCHES.iter().any(|(_, a)| a == arch), "{arch}");
+            assert!(
+                crate::clang_args::CC_OPTIONS
+                    .iter()
+                    .any(|o| matches!(o.meaning, crate::clang_args::Meaning::PreprocessorOnly(r) if r == *rule))
+                    || *rule == crate::clang_args::RULE_ADD_NO_OVERRIDE_MODULE,
+                "{rule}"
+            );
+        }
+    }
+}

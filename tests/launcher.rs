@@ -1,0 +1,428 @@
+//! KBUILD_SHIM_LAUNCHER: the final command runs as `<launcher…> <real tool>
+//! <args…>`. Recording fakes for the argv and loop safety; the real ccache
+//! and distcc (with a distccd the test starts on 127.0.0.1) for the rest.
+
+mod common;
+
+use common::*;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IR_FLAGS: [&str; 5] = [
+    "-Werror=unused-command-line-argument",
+    "-Uarm",
+    "-I./include",
+    "-Wp,-MMD,dep.d",
+    "-c",
+];
+
+/// A recording launcher: writes its argv to `$LAUNCHER_RECORD` and its PATH
+/// to `$LAUNCHER_RECORD.path`, then runs `$@` (or `body` instead).
+fn launcher(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    write_exe(
+        &p,
+        &format!(
+            "#!/bin/sh\nprintf '%s\\0' \"$0\" \"$@\" > \"$LAUNCHER_RECORD\"\n\
+             printf '%s' \"$PATH\" > \"$LAUNCHER_RECORD.path\"\n{body}\n"
+        ),
+    );
+    p
+}
+
+fn shim_dir(names: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("shimbin.")
+        .tempdir()
+        .unwrap();
+    for n in names {
+        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
+    }
+    d
+}
+
+#[test]
+fn launcher_words_come_first_and_the_tool_is_an_absolute_path() {
+    let fakes = fake_tools(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    let l = launcher(fakes.path(), "mylauncher", "shift 2; exec \"$@\"");
+    let rec = work.path().join("tool.rec");
+    let lrec = work.path().join("launcher.rec");
+    let o = shim()
+        .arg("clang-22")
+        .args(IR_FLAGS)
+        .args(["x.bc", "-o", "x.o"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "mylauncher --opt 'two words'")
+        .env("KBUILD_SHIM_TEST_RECORD", &rec)
+        .env("LAUNCHER_RECORD", &lrec)
+        .output()
+        .unwrap();
+    check(&o, "shim with launcher");
+    let tool = fakes.path().join("clang-22");
+    let mut want = vec![l.into_os_string(), "--opt".into(), "two words".into()];
+    want.push(tool.clone().into_os_string());
+    let rewritten = words(&[
+        "-Werror=unused-command-line-argument",
+        "-c",
+        "x.bc",
+        "-o",
+        "x.o",
+        "-Wno-override-module",
+        "-Wno-unused-command-line-argument",
+    ]);
+    want.extend(rewritten.iter().cloned());
+    assert_eq!(read_record(&lrec).unwrap(), want);
+    let mut tool_argv = vec![tool.into_os_string()];
+    tool_argv.extend(rewritten);
+    assert_eq!(read_record(&rec).unwrap(), tool_argv);
+
+    // --explain shows the same command, launcher included, and runs nothing.
+    std::fs::remove_file(&lrec).unwrap();
+    let o = shim()
+        .args(["--explain", "clang-22"])
+        .args(IR_FLAGS)
+        .args(["x.bc", "-o", "x.o"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "mylauncher --opt 'two words'")
+        .output()
+        .unwrap();
+    check(&o, "explain with launcher");
+    let first = stdout(&o).lines().next().unwrap().to_owned();
+    assert!(
+        first.contains("/mylauncher --opt 'two words' /")
+            && first.ends_with("-Wno-unused-command-line-argument"),
+        "{first}"
+    );
+    assert!(!lrec.exists());
+}
+
+#[test]
+fn ld_commands_run_without_the_launcher() {
+    let fakes = fake_tools(&["ld.lld-22"]);
+    let work = tempfile::tempdir().unwrap();
+    launcher(fakes.path(), "mylauncher", "exec \"$@\"");
+    let rec = work.path().join("tool.rec");
+    let lrec = work.path().join("launcher.rec");
+    let o = shim()
+        .args(["ld.lld-22", "-r", "-o", "a.o", "b.o", "c.o"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "mylauncher")
+        .env("KBUILD_SHIM_TEST_RECORD", &rec)
+        .env("LAUNCHER_RECORD", &lrec)
+        .output()
+        .unwrap();
+    check(&o, "ld with a launcher set");
+    assert_eq!(
+        read_record(&rec).unwrap()[1..],
+        words(&["-r", "-o", "a.o", "b.o", "c.o"])
+    );
+    assert!(!lrec.exists(), "the launcher ran for ld");
+}
+
+#[test]
+fn a_launcher_that_searches_path_does_not_reach_the_shim_again() {
+    // The launcher drops the absolute path and looks the tool up by name, as
+    // a masquerading wrapper does. The shim's directory is first in PATH.
+    let fakes = fake_tools(&["clang-22"]);
+    let bin = shim_dir(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    launcher(
+        fakes.path(),
+        "bylauncher",
+        "n=$(basename \"$1\"); shift; exec \"$n\" \"$@\"",
+    );
+    let rec = work.path().join("tool.rec");
+    let lrec = work.path().join("launcher.rec");
+    let start = Instant::now();
+    let o = Command::new(bin.path().join("clang-22"))
+        .args(IR_FLAGS)
+        .args(["x.bc", "-o", "x.o"])
+        .env("PATH", path_with(&[bin.path(), fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "bylauncher")
+        .env("KBUILD_SHIM_TEST_RECORD", &rec)
+        .env("LAUNCHER_RECORD", &lrec)
+        .env_remove("KBUILD_SHIM_DEPTH")
+        .output()
+        .unwrap();
+    check(&o, "masquerade with a PATH-searching launcher");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let argv = read_record(&rec).unwrap();
+    assert_eq!(argv[0], fakes.path().join("clang-22").into_os_string());
+    assert_eq!(argv.last().unwrap(), "-Wno-unused-command-line-argument");
+    let lpath = std::fs::read_to_string(format!("{}.path", lrec.display())).unwrap();
+    assert!(
+        !lpath.split(':').any(|d| Path::new(d) == bin.path()),
+        "launcher PATH still has the shim dir: {lpath}"
+    );
+    assert!(lpath.split(':').any(|d| Path::new(d) == fakes.path()));
+}
+
+#[test]
+fn a_launcher_that_calls_the_shim_by_path_is_stopped_by_the_depth_counter() {
+    let fakes = fake_tools(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    launcher(fakes.path(), "evil", &format!("exec '{SHIM}' \"$@\""));
+    let start = Instant::now();
+    let o = shim()
+        .args(["clang-22", "-c", "x.c"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "evil")
+        .env("KBUILD_SHIM_TEST_RECORD", work.path().join("r"))
+        .env("LAUNCHER_RECORD", work.path().join("l"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("loop: kbuild-shim was entered 9 times"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(!work.path().join("r").exists());
+}
+
+#[test]
+fn launcher_errors_name_the_variable() {
+    let fakes = fake_tools(&["clang-22"]);
+    let o = shim()
+        .args(["clang-22", "-c", "x.c"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "no-such-launcher-xyz")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(
+        stderr(&o),
+        "kbuild-shim: KBUILD_SHIM_LAUNCHER: cannot find 'no-such-launcher-xyz' in PATH\n"
+    );
+    let o = shim()
+        .args(["clang-22", "-c", "x.c"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("KBUILD_SHIM_LAUNCHER", "ccache 'unclosed")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .starts_with("kbuild-shim: KBUILD_SHIM_LAUNCHER='ccache \\'unclosed' is not valid"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A work dir with `x.c` and its bitcode `x.bc` (from the real clang-22).
+fn sources() -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("x.c"),
+        "int f(int a) { return a * 7 + 1; }\n",
+    )
+    .unwrap();
+    let o = run_in(
+        work.path(),
+        real_tool("clang-22"),
+        &["-c", "-emit-llvm", "x.c", "-o", "x.bc"],
+    );
+    check(&o, "bitcode");
+    work
+}
+
+fn ccache_stat(dir: &Path, key: &str) -> u64 {
+    let o = Command::new(real_tool("ccache"))
+        .arg("--print-stats")
+        .env("CCACHE_DIR", dir)
+        .output()
+        .unwrap();
+    check(&o, "ccache --print-stats");
+    stdout(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('\t')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in ccache --print-stats"))
+}
+
+#[test]
+fn ccache_as_launcher_caches_c_compiles_and_runs_ir_compiles_correctly() {
+    let ccache = real_tool("ccache");
+    real_tool("clang-22");
+    let work = sources();
+    let cache = work.path().join("ccache");
+    let through_shim = |args: &[&str]| {
+        let o = shim()
+            .current_dir(work.path())
+            .arg("clang-22")
+            .args(args)
+            .env("KBUILD_SHIM_LAUNCHER", &ccache)
+            .env("CCACHE_DIR", &cache)
+            .env_remove("CCACHE_DISABLE")
+            .output()
+            .unwrap();
+        check(&o, &format!("ccache via shim {args:?}"));
+    };
+    for out in ["c1.o", "c2.o"] {
+        through_shim(&["-O2", "-c", "x.c", "-o", out]);
+    }
+    assert_eq!(ccache_stat(&cache, "direct_cache_hit"), 1);
+    assert_eq!(ccache_stat(&cache, "cache_miss"), 1);
+    assert_eq!(
+        std::fs::read(work.path().join("c1.o")).unwrap(),
+        std::fs::read(work.path().join("c2.o")).unwrap()
+    );
+
+    // IR input: the rewritten command reaches clang through ccache and
+    // succeeds. ccache 4.7 does not cache IR ("unsupported source language"),
+    // so this is counted, not hit.
+    for out in ["i1.o", "i2.o"] {
+        let mut a: Vec<&str> = IR_FLAGS.to_vec();
+        a.extend(["x.bc", "-o", out]);
+        through_shim(&a);
+    }
+    assert_eq!(ccache_stat(&cache, "unsupported_source_language"), 2);
+    let plain = run_in(
+        work.path(),
+        real_tool("clang-22"),
+        &["-c", "x.bc", "-o", "plain.o", "-Wno-override-module"],
+    );
+    check(&plain, "plain IR compile");
+    for out in ["i1.o", "i2.o"] {
+        assert_eq!(
+            std::fs::read(work.path().join(out)).unwrap(),
+            std::fs::read(work.path().join("plain.o")).unwrap(),
+            "{out}"
+        );
+    }
+}
+
+/// A distccd on 127.0.0.1, stopped when dropped.
+struct Distccd {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Distccd {
+    fn start(dir: &Path) -> Distccd {
+        let distccd = real_tool("distccd");
+        // Bind to port 0 for a free port, then hand it over.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("distccd.log");
+        std::fs::write(&log, "").unwrap();
+        // As root distccd drops to --user; that user must reach the log.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let child = Command::new(distccd)
+            // Its own process group, so Drop can stop the pre-forked workers too.
+            .process_group(0)
+            .args([
+                "--daemon",
+                "--no-detach",
+                "--allow",
+                "127.0.0.1",
+                "--listen",
+                "127.0.0.1",
+            ])
+            .args(["--user", "nobody", "--verbose", "--port"])
+            .arg(port.to_string())
+            .arg("--log-file")
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "distccd did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Distccd { child, port, log }
+    }
+
+    fn log(&self) -> String {
+        let mut s = String::new();
+        std::fs::File::open(&self.log)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    }
+}
+
+impl Drop for Distccd {
+    fn drop(&mut self) {
+        // SIGTERM to the group: the daemon and the workers it forked.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn distcc_as_launcher_sends_c_compiles_to_the_daemon_and_runs_ir_compiles_locally() {
+    let distcc = real_tool("distcc");
+    let clang = real_tool("clang-22");
+    let work = sources();
+    let daemon = Distccd::start(work.path());
+    let distcc_dir = work.path().join("distcc-state");
+    std::fs::create_dir(&distcc_dir).unwrap();
+    let through_shim = |args: &[&str]| {
+        let o = shim()
+            .current_dir(work.path())
+            .arg("clang-22")
+            .args(args)
+            .env("KBUILD_SHIM_LAUNCHER", &distcc)
+            .env("DISTCC_HOSTS", format!("127.0.0.1:{}", daemon.port))
+            .env("DISTCC_DIR", &distcc_dir)
+            // A failed remote compile must fail the test, not run locally.
+            .env("DISTCC_FALLBACK", "0")
+            .output()
+            .unwrap();
+        check(&o, &format!("distcc via shim {args:?}"));
+    };
+    through_shim(&["-O2", "-c", "x.c", "-o", "remote.o"]);
+    // distccd logs the job summary after answering the client: wait for it.
+    let served = "COMPILE_OK exit:0 sig:0 core:0 ret:0";
+    let job = format!("{} x.c", clang.display());
+    let start = Instant::now();
+    let log = loop {
+        let log = daemon.log();
+        if log.lines().any(|l| l.contains(served) && l.contains(&job)) {
+            break log;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "distccd log has no job for x.c:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = run_in(work.path(), &clang, &["-O2", "-c", "x.c", "-o", "local.o"]);
+    check(&o, "local compile");
+    // Same code; the remote object differs only in where it was compiled.
+    let text = |f: &str| {
+        let o = run_in(work.path(), real_tool("llvm-objdump-22"), &["-d", f]);
+        check(&o, "objdump");
+        stdout(&o).replace(f, "X")
+    };
+    assert_eq!(text("remote.o"), text("local.o"));
+
+    let jobs_before = log.matches("COMPILE_OK").count();
+    let mut a: Vec<&str> = IR_FLAGS.to_vec();
+    a.extend(["x.bc", "-o", "ir.o"]);
+    through_shim(&a);
+    assert!(work.path().join("ir.o").exists());
+    // distcc only distributes C-family sources: the IR compile ran locally.
+    assert_eq!(daemon.log().matches("COMPILE_OK").count(), jobs_before);
+}
