@@ -421,21 +421,7 @@ fn ld_gates_only_the_exact_cmd_ld_single_shape() {
 #[test]
 fn the_binary_executes_what_the_plan_says() {
     let tools = fake_tools(&["clang-22"]);
-    let rec = tools.path().join("rec");
-    let run = |args: &[OsString]| {
-        let _ = std::fs::remove_file(&rec);
-        let o = shim()
-            .arg("clang-22")
-            .args(args)
-            .env("PATH", tools.path())
-            .env("KBUILD_SHIM_TEST_RECORD", &rec)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{:?}: {o:?}", args);
-        let mut got = read_record(&rec).expect("the fake clang ran");
-        assert_eq!(got.remove(0), tools.path().join("clang-22").as_os_str());
-        got
-    };
+    let run = |args: &[OsString]| common::run_recorded(tools.path(), "clang-22", args);
     runner(200)
         .run(&non_ir_argv(), |args| {
             prop_assert_eq!(run(&args), args);

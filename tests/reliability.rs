@@ -651,22 +651,8 @@ fn big_args(budget: usize, make: impl Fn(usize) -> Vec<u8>) -> Vec<OsString> {
 #[test]
 fn argv_near_arg_max_passes_through_and_rewrites() {
     let tools = fake_tools(&["clang-22"]);
-    let rec = tools.path().join("rec");
     let budget = arg_budget() - 100;
-    let run = |args: &[OsString]| {
-        let _ = std::fs::remove_file(&rec);
-        let o = shim()
-            .arg("clang-22")
-            .args(args)
-            .env("PATH", tools.path())
-            .env("KBUILD_SHIM_TEST_RECORD", &rec)
-            .output()
-            .unwrap();
-        check(&o, "argv near ARG_MAX");
-        let mut got = read_record(&rec).unwrap();
-        got.remove(0);
-        got
-    };
+    let run = |args: &[OsString]| common::run_recorded(tools.path(), "clang-22", args);
     // Passthrough: a C compile whose options include odd bytes.
     let mut args = common::words(&["-Uarm", "-c", "x.c"]);
     args.extend(big_args(budget, |i| {

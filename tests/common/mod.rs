@@ -144,6 +144,29 @@ pub fn read_record(path: &Path) -> Option<Vec<OsString>> {
     Some(v)
 }
 
+/// Runs `kbuild-shim <tool> args…` against the recording fake tools in
+/// `tools` (see [`fake_tools`]); checks it succeeded and that the fake
+/// `tool` ran, and returns the arguments it received (argv[1..]).
+pub fn run_recorded(tools: &Path, tool: &str, args: &[OsString]) -> Vec<OsString> {
+    let rec = tools.join(format!("{tool}.record"));
+    let _ = std::fs::remove_file(&rec);
+    let o = shim()
+        .arg(tool)
+        .args(args)
+        .env("PATH", tools)
+        .env("KBUILD_SHIM_TEST_RECORD", &rec)
+        .output()
+        .unwrap();
+    check(&o, &format!("kbuild-shim {tool} ({} args)", args.len()));
+    let mut got = read_record(&rec).unwrap_or_else(|| panic!("the fake {tool} did not run"));
+    assert_eq!(
+        got.remove(0),
+        tools.join(tool).as_os_str(),
+        "ran the wrong {tool}"
+    );
+    got
+}
+
 /// PATH with `first` in front of the test process's own PATH.
 pub fn path_with(first: &[&Path]) -> OsString {
     let mut dirs: Vec<PathBuf> = first.iter().map(|p| p.to_path_buf()).collect();
