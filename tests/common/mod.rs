@@ -20,7 +20,7 @@ pub fn real_tool(name: &str) -> PathBuf {
         }
     }
     let hint = match name {
-        "make" | "ccache" | "distcc" => format!("apt-get install -y {name}"),
+        "make" | "ccache" | "distcc" | "shellcheck" => format!("apt-get install -y {name}"),
         "distccd" => "apt-get install -y distcc".to_owned(),
         "groff" => "apt-get install -y groff-base".to_owned(),
         "python3" => "apt-get install -y python3".to_owned(),
