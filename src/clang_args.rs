@@ -20,6 +20,9 @@ pub enum Form {
     Separate,
     /// Either `-Ifoo` or `-I foo`.
     JoinedOrSeparate,
+    /// A long option: `--include-directory=dir` or `--include-directory dir`
+    /// (clang does not accept `--include-directorydir`).
+    EqOrSeparate,
 }
 
 /// What an option means to the shim.
@@ -56,7 +59,7 @@ const fn opt(name: &'static str, form: Form, meaning: Meaning) -> CcOption {
     }
 }
 
-use Form::{Flag, Joined, JoinedOrSeparate as JoS, Separate};
+use Form::{EqOrSeparate as EqS, Flag, Joined, JoinedOrSeparate as JoS, Separate};
 use Meaning::{Compile, Keep, Language, PreprocessOnly, PreprocessorOnly as Drop};
 
 /// Every option the shim acts on or deliberately keeps, sorted by name (byte
@@ -68,25 +71,25 @@ use Meaning::{Compile, Keep, Language, PreprocessOnly, PreprocessorOnly as Drop}
 #[rustfmt::skip]
 pub const CC_OPTIONS: &[CcOption] = &[
     opt("--assemble",                      Flag,     Compile),
-    opt("--assert",                        JoS,      Drop("ir-drop-A")),
+    opt("--assert",                        EqS,      Drop("ir-drop-A")),
     opt("--comments",                      Flag,     Drop("ir-drop-C")),
     opt("--comments-in-macros",            Flag,     Drop("ir-drop-CC")),
     opt("--compile",                       Flag,     Compile),
-    opt("--define-macro",                  JoS,      Keep),
+    opt("--define-macro",                  EqS,      Keep),
     opt("--dependencies",                  Flag,     PreprocessOnly),
     opt("--embed-dir=",                    Joined,   Drop("ir-drop-embed-dir")),
-    opt("--imacros",                       JoS,      Drop("ir-drop-imacros")),
-    opt("--include",                       JoS,      Drop("ir-drop-include")),
-    opt("--include-directory",             JoS,      Drop("ir-drop-I")),
-    opt("--include-directory-after",       JoS,      Drop("ir-drop-idirafter")),
-    opt("--include-prefix",                JoS,      Drop("ir-drop-iprefix")),
-    opt("--include-with-prefix",           JoS,      Drop("ir-drop-iwithprefix")),
-    opt("--include-with-prefix-after",     JoS,      Drop("ir-drop-iwithprefix")),
-    opt("--include-with-prefix-before",    JoS,      Drop("ir-drop-iwithprefixbefore")),
-    opt("--language",                      JoS,      Language),
+    opt("--imacros",                       EqS,      Drop("ir-drop-imacros")),
+    opt("--include",                       EqS,      Drop("ir-drop-include")),
+    opt("--include-directory",             EqS,      Drop("ir-drop-I")),
+    opt("--include-directory-after",       EqS,      Drop("ir-drop-idirafter")),
+    opt("--include-prefix",                EqS,      Drop("ir-drop-iprefix")),
+    opt("--include-with-prefix",           EqS,      Drop("ir-drop-iwithprefix")),
+    opt("--include-with-prefix-after",     EqS,      Drop("ir-drop-iwithprefix")),
+    opt("--include-with-prefix-before",    EqS,      Drop("ir-drop-iwithprefixbefore")),
+    opt("--language",                      EqS,      Language),
     opt("--preprocess",                    Flag,     PreprocessOnly),
     opt("--print-missing-file-dependencies", Flag,   Drop("ir-drop-MG")),
-    opt("--undefine-macro",                JoS,      Drop("ir-drop-U")),
+    opt("--undefine-macro",                EqS,      Drop("ir-drop-U")),
     opt("--user-dependencies",             Flag,     PreprocessOnly),
     opt("--write-dependencies",            Flag,     Drop("ir-drop-MD")),
     opt("--write-user-dependencies",       Flag,     Drop("ir-drop-MMD")),
@@ -205,6 +208,7 @@ pub fn lookup(arg: &[u8]) -> Option<&'static CcOption> {
         let matches = match o.form {
             Flag | Separate => name == arg,
             Joined | JoS => arg.starts_with(name),
+            EqS => arg.starts_with(name) && matches!(arg.get(name.len()), None | Some(b'=')),
         };
         if matches && best.is_none_or(|b| name.len() > b.name.len()) {
             best = Some(o);
@@ -247,6 +251,11 @@ pub fn classify(args: &[OsString]) -> CcClass {
     while i < args.len() {
         let a = args[i].as_bytes();
         i += 1;
+        if a == b"--" {
+            // Everything after `--` is an input, where an appended flag would
+            // be read as a file name. Kbuild never passes it.
+            return CcClass::Other("'--' ends the options");
+        }
         if a.len() > 1 && a[0] == b'-' {
             let Some(o) = lookup(a) else {
                 i += separate_values(a);
@@ -257,14 +266,11 @@ pub fn classify(args: &[OsString]) -> CcClass {
                 Flag => None,
                 Separate => args.get(i).map(|v| v.as_bytes()),
                 Joined => Some(&a[o.name.len()..]),
-                JoS if exact => args.get(i).map(|v| v.as_bytes()),
-                JoS => Some(
-                    a[o.name.len()..]
-                        .strip_prefix(b"=")
-                        .unwrap_or(&a[o.name.len()..]),
-                ),
+                JoS | EqS if exact => args.get(i).map(|v| v.as_bytes()),
+                JoS => Some(&a[o.name.len()..]),
+                EqS => Some(&a[o.name.len() + 1..]),
             };
-            if exact && matches!(o.form, Separate | JoS) {
+            if exact && matches!(o.form, Separate | JoS | EqS) {
                 i += 1;
             }
             match o.meaning {
@@ -321,7 +327,7 @@ pub fn rewrite_ir(args: Vec<OsString>, strict: bool) -> Plan {
         let a = arg.as_bytes();
         let (rule, values) = match lookup(a) {
             Some(o) => {
-                let takes_next = o.name.len() == a.len() && matches!(o.form, Separate | JoS);
+                let takes_next = o.name.len() == a.len() && matches!(o.form, Separate | JoS | EqS);
                 let rule = match o.meaning {
                     Meaning::PreprocessorOnly(rule) => Some(rule),
                     _ => None,
@@ -418,7 +424,7 @@ mod tests {
         // parse; a Flag/Joined entry must take none.
         for o in CC_OPTIONS {
             let n = separate_values(o.name.as_bytes());
-            let want = usize::from(matches!(o.form, Separate | JoS));
+            let want = usize::from(matches!(o.form, Separate | JoS | EqS));
             // `--embed-dir=` and `-Wp,` are Joined; their bare spelling is not an option.
             assert_eq!(
                 n, want,
@@ -443,6 +449,10 @@ mod tests {
                 .filter(|o| match o.form {
                     Flag | Separate => o.name.as_bytes() == arg,
                     Joined | JoS => arg.starts_with(o.name.as_bytes()),
+                    EqS => {
+                        arg == o.name.as_bytes()
+                            || arg.starts_with(format!("{}=", o.name).as_bytes())
+                    }
                 })
                 .max_by_key(|o| o.name.len())
                 .map(|o| o.name)
@@ -497,6 +507,16 @@ mod tests {
         assert!(lookup(b"-c-foo").is_none());
         assert!(lookup(b"-fmacro-prefix-mapx").is_none());
         assert!(lookup(b"foo.bc").is_none());
+        // Long options join only with '=' (clang rejects `--undefine-macroarm`).
+        assert!(lookup(b"--undefine-macroarm").is_none());
+        assert_eq!(
+            lookup(b"--undefine-macro=arm").unwrap().name,
+            "--undefine-macro"
+        );
+        assert_eq!(
+            lookup(b"--include-directory=x").unwrap().name,
+            "--include-directory"
+        );
     }
 
     #[test]
@@ -584,6 +604,12 @@ mod tests {
             c(&["-c", "a.bc", "-o", "x.c", "-MF", "dep.c"]),
             CcClass::IrCompile
         );
+        // After `--` everything is an input: an appended flag would be too.
+        assert!(matches!(
+            c(&["-c", "a.bc", "-o", "a.o", "--"]),
+            CcClass::Other(_)
+        ));
+        assert!(matches!(c(&["-c", "--", "a.bc"]), CcClass::Other(_)));
         // `-Xclang` consumes its value: `-Xclang foo.c` is not an input.
         assert_eq!(c(&["-c", "a.bc", "-Xclang", "foo.c"]), CcClass::IrCompile);
         // Found in review: a trailing option without its value is not

@@ -254,11 +254,24 @@ fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
     r.say(level, format!("CONFIG_RUST={}", state("CONFIG_RUST")));
     let inline = state("CONFIG_RUST_INLINE_HELPERS");
     let lto = state("CONFIG_LTO_CLANG");
+    // What the ld gate will act on: the variable wins over auto.conf, as in
+    // kconfig::inline_state.
+    let env = crate::settings::Settings::from_env()
+        .ok()
+        .and_then(|s| s.inline_helpers);
+    let gate_on = env.unwrap_or_else(|| on("CONFIG_RUST_INLINE_HELPERS"));
+    let why = match env {
+        Some(v) => format!(
+            " (KBUILD_SHIM_INLINE_HELPERS={} overrides it)",
+            if v { "y" } else { "n" }
+        ),
+        None => String::new(),
+    };
     r.say(
         Level::Ok,
         format!(
-            "CONFIG_RUST_INLINE_HELPERS={inline}: {}",
-            match on("CONFIG_RUST_INLINE_HELPERS") {
+            "CONFIG_RUST_INLINE_HELPERS={inline}{why}: {}",
+            match gate_on {
                 true => "IR-input compiles run; the shim rewrites them",
                 false => "the shim copies instead of the single-object ld -r of Rust objects",
             }
@@ -299,7 +312,7 @@ fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
 /// For `Request` parsing: `--kernel DIR` or `--kernel=DIR`, nothing else.
 pub fn parse_args(rest: &[std::ffi::OsString]) -> anyhow::Result<Option<PathBuf>> {
     use std::os::unix::ffi::OsStrExt;
-    let usage = |what: &str| fail(code::USAGE, format!("{what}\n{USAGE}"));
+    let usage = |what: &str| fail(code::USAGE, format!("{what} ({USAGE})"));
     match rest {
         [] => Ok(None),
         [k, dir] if k == "--kernel" && !dir.is_empty() => Ok(Some(PathBuf::from(dir))),

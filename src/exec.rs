@@ -8,9 +8,7 @@ use crate::{code, fail, ld_gate, Action, Plan};
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 
 /// Replaces this process with `program args…`, or `launcher… program args…`.
 /// Returns only on failure. argv[0] is the resolved path, which keeps clang's
@@ -22,29 +20,58 @@ pub fn exec(
     depth: u32,
     launcher: Option<&Launcher>,
 ) -> anyhow::Error {
-    // Set in our own environment rather than with `Command::env`, which
-    // would copy every variable (a kernel build's environment is large) on
-    // each of ~30,000 calls. The shim is single-threaded, so this is sound.
-    std::env::set_var(ENV_DEPTH, (depth + 1).to_string());
-    let mut cmd = match launcher {
-        None => Command::new(program),
+    // Set in our own environment, which execv passes on, rather than copying
+    // every variable (a kernel build's environment is large) on each of
+    // ~30,000 calls. The shim is single-threaded, so this is sound.
+    std::env::set_var(ENV_DEPTH, depth.saturating_add(1).to_string());
+    let err = match launcher {
+        None => execv(program, args.iter().map(OsString::as_os_str)),
         Some(l) => {
-            let mut c = Command::new(&l.program);
-            c.args(&l.args).arg(program);
             if let Some(p) = &l.path {
-                c.env("PATH", p);
+                std::env::set_var("PATH", p);
             }
-            c
+            let argv = l.args.iter().map(OsString::as_os_str);
+            execv(
+                &l.program,
+                argv.chain([program.as_os_str()])
+                    .chain(args.iter().map(OsString::as_os_str)),
+            )
         }
     };
-    let err = cmd.args(args).exec();
+    let shown = launcher.map_or(program, |l| l.program.as_path());
     let code = if err.kind() == std::io::ErrorKind::NotFound {
         code::NOT_FOUND
     } else {
         code::CANNOT_EXEC
     };
-    let shown = launcher.map_or(program, |l| &l.program);
     fail(code, format!("cannot execute '{}': {err}", shown.display()))
+}
+
+/// `execv(2)` itself, not `std::process::Command::exec`: std resets SIGPIPE
+/// to its default and clears the blocked-signal mask before exec, and a
+/// wrapper must hand the real tool the signal state make gave it.
+fn execv<'a>(program: &Path, args: impl Iterator<Item = &'a std::ffi::OsStr>) -> std::io::Error {
+    use std::ffi::{c_char, c_int, CString};
+    extern "C" {
+        fn execv(path: *const c_char, argv: *const *const c_char) -> c_int;
+    }
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| std::io::ErrorKind::InvalidInput);
+    let Ok(path) = cstr(program.as_os_str().as_bytes()) else {
+        return std::io::ErrorKind::InvalidInput.into();
+    };
+    let mut owned = vec![path.clone()];
+    for a in args {
+        match cstr(a.as_bytes()) {
+            Ok(c) => owned.push(c),
+            Err(e) => return e.into(),
+        }
+    }
+    let mut argv: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    // SAFETY: `path` and every `argv` entry are NUL-terminated and outlive
+    // the call; `argv` ends with a null pointer. execv returns only on error.
+    unsafe { execv(path.as_ptr(), argv.as_ptr()) };
+    std::io::Error::last_os_error()
 }
 
 /// Carries out `plan`. For `Exec` this does not return on success.

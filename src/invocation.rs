@@ -92,8 +92,7 @@ pub enum Request {
     },
 }
 
-pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]   \
-     (or: kbuild-shim --help | --demo [--keep DIR] | --doctor [--kernel DIR] | --report FILE)";
+pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]; see kbuild-shim --help";
 const REPORT_USAGE: &str = "usage: kbuild-shim --report FILE";
 const DEMO_USAGE: &str = "usage: kbuild-shim --demo [--keep DIR]";
 
@@ -125,7 +124,7 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             [f] if !f.is_empty() => Ok(Request::Report { file: f.into() }),
             _ => Err(fail(
                 code::USAGE,
-                format!("--report needs one FILE\n{REPORT_USAGE}"),
+                format!("--report needs one FILE ({REPORT_USAGE})"),
             )),
         };
     }
@@ -133,7 +132,7 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
     let mut rest = argv.into_iter();
     let tool = loop {
         let Some(a) = rest.next() else {
-            return Err(fail(code::USAGE, format!("no tool given\n{USAGE}")));
+            return Err(fail(code::USAGE, format!("no tool given ({USAGE})")));
         };
         match a.to_str() {
             Some("--help" | "-h") => return Ok(Request::Help),
@@ -142,33 +141,33 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             Some("--demo") => {
                 return Err(fail(
                     code::USAGE,
-                    format!("--demo must be the first option\n{DEMO_USAGE}"),
+                    format!("--demo must be the first option ({DEMO_USAGE})"),
                 ))
             }
             Some("--report") => {
                 return Err(fail(
                     code::USAGE,
-                    format!("--report must be the first option\n{REPORT_USAGE}"),
+                    format!("--report must be the first option ({REPORT_USAGE})"),
                 ))
             }
             Some("--doctor") => {
                 return Err(fail(
                     code::USAGE,
                     format!(
-                        "--doctor must be the first option\n{}",
+                        "--doctor must be the first option ({})",
                         crate::doctor::USAGE
                     ),
                 ))
             }
             Some("--") => match rest.next() {
                 Some(t) => break t,
-                None => return Err(fail(code::USAGE, format!("no tool given\n{USAGE}"))),
+                None => return Err(fail(code::USAGE, format!("no tool given ({USAGE})"))),
             },
             _ if a.as_bytes().starts_with(b"-") => {
                 return Err(fail(
                     code::USAGE,
                     format!(
-                        "unknown option '{}' (own options come before the tool)\n{USAGE}",
+                        "unknown option '{}': own options come before the tool ({USAGE})",
                         a.to_string_lossy()
                     ),
                 ))
@@ -191,7 +190,7 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
 
 /// The options after `--demo`: nothing, or `--keep DIR` (or `--keep=DIR`).
 fn parse_demo(rest: &[OsString]) -> anyhow::Result<Request> {
-    let usage = |what: &str| fail(code::USAGE, format!("{what}\n{DEMO_USAGE}"));
+    let usage = |what: &str| fail(code::USAGE, format!("{what} ({DEMO_USAGE})"));
     let keep = match rest {
         [] => None,
         [k] if k == "--keep" => return Err(usage("--keep needs a DIR")),

@@ -98,8 +98,11 @@ pub fn single_object(args: &[OsString]) -> anyhow::Result<Option<SingleObject>> 
             output = Some(OsStr::from_bytes(v));
         } else if a.starts_with(b"-o") {
             return Ok(None); // `-oFILE`, `-omagic`…: not the shape kbuild writes
-        } else if a.starts_with(b"-l") || a == b"-" {
-            return Ok(None); // a library or stdin is an input of another kind
+        } else if a.starts_with(b"-l")
+            || a.starts_with(b"--library") && !a.starts_with(b"--library-path")
+            || a == b"-"
+        {
+            return Ok(None); // a library (`-lc`, `--library c`) or stdin: another input
         } else if a.len() > 1 && a[0] == b'-' {
             if takes_value(a) {
                 i += 1;
@@ -116,13 +119,27 @@ pub fn single_object(args: &[OsString]) -> anyhow::Result<Option<SingleObject>> 
         return Ok(None);
     };
     let tmp_name = [b".tmp_", in_name.as_bytes()].concat();
-    if out_name.as_bytes() != tmp_name || out.parent() != input.parent() {
+    if out_name.as_bytes() != tmp_name || dir_of(out) != dir_of(input) {
         return Ok(None);
     }
     Ok(Some(SingleObject {
         input: input.to_path_buf(),
         output: out.to_path_buf(),
     }))
+}
+
+/// The directory part, with `./` prefixes dropped: `$(dir foo.o)` is `./`,
+/// so kbuild writes `-o ./.tmp_foo.o foo.o` for an object at the top.
+fn dir_of(p: &Path) -> &[u8] {
+    let mut d = p.parent().map_or(&b""[..], |d| d.as_os_str().as_bytes());
+    while let Some(rest) = d.strip_prefix(b"./") {
+        d = rest;
+    }
+    if d == b"." {
+        b""
+    } else {
+        d
+    }
 }
 
 fn is_relocatable(a: &[u8]) -> bool {
@@ -159,7 +176,7 @@ pub fn expand_response_files(args: &[OsString], depth: usize) -> anyhow::Result<
 }
 
 /// Splits a response file the way GNU tools and lld do: whitespace separates,
-/// `'…'` is literal, `"…"` groups with backslash escapes, `\x` outside quotes is `x`.
+/// `'…'` and `"…"` group, and `\x` is `x` everywhere, inside quotes too.
 pub fn tokenize_gnu(text: &[u8]) -> Vec<OsString> {
     let mut words = Vec::new();
     let mut cur: Vec<u8> = Vec::new();
@@ -179,20 +196,13 @@ pub fn tokenize_gnu(text: &[u8]) -> Vec<OsString> {
                     cur.push(n);
                 }
             }
-            b'\'' => {
-                in_word = true;
-                for n in bytes.by_ref() {
-                    if n == b'\'' {
-                        break;
-                    }
-                    cur.push(n);
-                }
-            }
-            b'"' => {
+            // As LLVM's TokenizeGNUCommandLine (lld) and libiberty (GNU ld):
+            // a backslash escapes the next byte inside either kind of quote.
+            q @ (b'\'' | b'"') => {
                 in_word = true;
                 while let Some(n) = bytes.next() {
                     match n {
-                        b'"' => break,
+                        _ if n == q => break,
                         b'\\' => cur.extend(bytes.next()),
                         _ => cur.push(n),
                     }
@@ -508,6 +518,18 @@ mod tests {
         );
         let here = single(&["-r", "-o", ".tmp_foo.o", "foo.o"]).unwrap();
         assert_eq!(here.output, Path::new(".tmp_foo.o"));
+        // `$(dir foo.o)` is `./`: kbuild's spelling for an object at the top.
+        let top = single(&["-r", "-o", "./.tmp_foo.o", "foo.o"]).unwrap();
+        assert_eq!(top.output, Path::new("./.tmp_foo.o"));
+        let lib_path = [
+            "-r",
+            "--library-path",
+            "/l",
+            "-o",
+            "x/.tmp_foo.o",
+            "x/foo.o",
+        ];
+        assert!(single(&lib_path).is_some());
     }
 
     #[test]
@@ -522,6 +544,8 @@ mod tests {
             &["-r", "-o", "x/.tmp_foo.o"],
             &["--version"],
             &["-m", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"], // `-m` eats `-r`
+            &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "--library", "c"],
+            &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "--library=c"],
         ] {
             assert_eq!(single(s), None, "{s:?}");
         }
@@ -545,8 +569,11 @@ mod tests {
 
     #[test]
     fn gnu_tokenizer() {
-        let t = tokenize_gnu(br#"a\ b 'c d' "e \"f\"" g\\h '' x"#);
-        assert_eq!(t, words(&["a b", "c d", "e \"f\"", "g\\h", "", "x"]));
+        let t = tokenize_gnu(br#"a\ b 'c d' "e \"f\"" g\\h '' x 'i\'j' '\\'"#);
+        assert_eq!(
+            t,
+            words(&["a b", "c d", "e \"f\"", "g\\h", "", "x", "i'j", "\\"])
+        );
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub fn parse(text: &str) -> Option<Json> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
+        depth: 0,
     };
     let v = p.value()?;
     p.ws();
@@ -197,7 +198,10 @@ pub fn parse(text: &str) -> Option<Json> {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
+
+const MAX_NESTING: usize = 16;
 
 impl Parser<'_> {
     fn ws(&mut self) {
@@ -221,47 +225,20 @@ impl Parser<'_> {
             b't' => self.eat(b"true").then_some(Json::Bool(true)),
             b'f' => self.eat(b"false").then_some(Json::Bool(false)),
             b'"' => self.string().map(Json::Str),
-            b'[' => {
-                self.i += 1;
-                let mut v = Vec::new();
-                self.ws();
-                if self.eat(b"]") {
-                    return Some(Json::Arr(v));
+            b'[' | b'{' => {
+                // Report lines nest two deep; a hostile file must not
+                // overflow the stack through recursion.
+                if self.depth >= MAX_NESTING {
+                    return None;
                 }
-                loop {
-                    v.push(self.value()?);
-                    self.ws();
-                    if self.eat(b"]") {
-                        return Some(Json::Arr(v));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
-            }
-            b'{' => {
-                self.i += 1;
-                let mut m = Vec::new();
-                self.ws();
-                if self.eat(b"}") {
-                    return Some(Json::Obj(m));
-                }
-                loop {
-                    self.ws();
-                    let k = self.string()?;
-                    self.ws();
-                    if !self.eat(b":") {
-                        return None;
-                    }
-                    m.push((k, self.value()?));
-                    self.ws();
-                    if self.eat(b"}") {
-                        return Some(Json::Obj(m));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
+                self.depth += 1;
+                let v = if self.s[self.i] == b'[' {
+                    self.array()
+                } else {
+                    self.object()
+                };
+                self.depth -= 1;
+                v
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
@@ -279,14 +256,66 @@ impl Parser<'_> {
         }
     }
 
+    fn array(&mut self) -> Option<Json> {
+        self.i += 1;
+        let mut v = Vec::new();
+        self.ws();
+        if self.eat(b"]") {
+            return Some(Json::Arr(v));
+        }
+        loop {
+            v.push(self.value()?);
+            self.ws();
+            if self.eat(b"]") {
+                return Some(Json::Arr(v));
+            }
+            if !self.eat(b",") {
+                return None;
+            }
+        }
+    }
+
+    fn object(&mut self) -> Option<Json> {
+        self.i += 1;
+        let mut m = Vec::new();
+        self.ws();
+        if self.eat(b"}") {
+            return Some(Json::Obj(m));
+        }
+        loop {
+            self.ws();
+            let k = self.string()?;
+            self.ws();
+            if !self.eat(b":") {
+                return None;
+            }
+            m.push((k, self.value()?));
+            self.ws();
+            if self.eat(b"}") {
+                return Some(Json::Obj(m));
+            }
+            if !self.eat(b",") {
+                return None;
+            }
+        }
+    }
+
     fn string(&mut self) -> Option<String> {
         if !self.eat(b"\"") {
             return None;
         }
         let mut out = String::new();
         loop {
-            let rest = std::str::from_utf8(&self.s[self.i..]).ok()?;
-            let c = rest.chars().next()?;
+            // Decode one character from its own bytes (not the rest of the
+            // line: that would be quadratic on long arguments).
+            let width = match *self.s.get(self.i)? {
+                b if b < 0x80 => 1,
+                b if b >> 5 == 0b110 => 2,
+                b if b >> 4 == 0b1110 => 3,
+                _ => 4,
+            };
+            let bytes = self.s.get(self.i..self.i + width)?;
+            let c = std::str::from_utf8(bytes).ok()?.chars().next()?;
             self.i += c.len_utf8();
             match c {
                 '"' => return Some(out),
@@ -420,6 +449,16 @@ pub fn escaped(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn deep_nesting_is_rejected_not_a_stack_overflow() {
+        assert!(parse(&"[".repeat(200_000)).is_none());
+        assert!(parse(&format!("{}{}", "[".repeat(10), "]".repeat(10))).is_some());
+        // Long strings parse in linear time (a 4 MB argument, well under a second).
+        let long = format!("\"{}é\"", "x".repeat(4 << 20));
+        assert!(matches!(parse(&long), Some(Json::Str(s)) if s.len() == (4 << 20) + 2));
+    }
+
     use super::*;
     use crate::clang_args::{plan as cc_plan, words};
 

@@ -370,3 +370,23 @@ fn help_and_version() {
         format!("kbuild-shim {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn ignored_signals_and_the_signal_mask_reach_the_real_tool() {
+    // make, or a CI harness, may start tools with SIGPIPE ignored: the tool
+    // must see exactly the signal state it would see without the shim.
+    let script = |prefix: &str| {
+        format!("trap '' PIPE; exec {prefix} /bin/grep -E '^(SigIgn|SigBlk)' /proc/self/status")
+    };
+    let run = |prefix: &str| {
+        let o = Command::new("bash")
+            .args(["-c", &script(prefix)])
+            .output()
+            .unwrap();
+        check(&o, &format!("grep via '{prefix}'"));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let plain = run("");
+    assert!(!plain.contains("SigIgn:\t0000000000000000"), "{plain}");
+    assert_eq!(run(SHIM), plain);
+}

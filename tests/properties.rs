@@ -97,7 +97,8 @@ fn drop_group() -> impl Strategy<Value = Group> {
             Joined => vec![[n, &jv].concat()],
             Separate => vec![n.to_vec(), sv],
             JoinedOrSeparate if joined => vec![[n, &jv].concat()],
-            JoinedOrSeparate => vec![n.to_vec(), sv],
+            EqOrSeparate if joined => vec![[n, b"=", &jv].concat()],
+            JoinedOrSeparate | EqOrSeparate => vec![n.to_vec(), sv],
         })
     })
 }

@@ -319,7 +319,6 @@ fn cc_option_probes_keep_their_verdict() {
 
 fn spellings(o: &kbuild_shim::clang_args::CcOption) -> Vec<Vec<String>> {
     let n = o.name.to_string();
-    let long = n.starts_with("--");
     let val = if n.contains("include") || n == "-imacros" || n == "--imacros" {
         "x.h"
     } else {
@@ -330,7 +329,7 @@ fn spellings(o: &kbuild_shim::clang_args::CcOption) -> Vec<Vec<String>> {
         Form::Separate => vec![vec![n, val.into()]],
         Form::Joined if n.ends_with(',') => vec![vec![format!("{n}-foo")]],
         Form::Joined => vec![vec![format!("{n}{val}")]],
-        Form::JoinedOrSeparate if long => vec![vec![format!("{n}={val}")], vec![n, val.into()]],
+        Form::EqOrSeparate => vec![vec![format!("{n}={val}")], vec![n, val.into()]],
         Form::JoinedOrSeparate => vec![vec![format!("{n}{val}")], vec![n, val.into()]],
     }
 }
