@@ -223,7 +223,9 @@ pub struct SelfId {
 
 impl SelfId {
     pub fn current() -> Option<SelfId> {
-        let path = std::env::current_exe().ok()?;
+        // One stat through the kernel's link to our own image; no readlink
+        // (this runs on every call). The path is read only to compare a copy.
+        let path = PathBuf::from("/proc/self/exe");
         let m = std::fs::metadata(&path).ok()?;
         Some(SelfId {
             dev: m.dev(),
