@@ -59,8 +59,10 @@ fn output_of(args: &[std::ffi::OsString]) -> Option<&[u8]> {
     let mut found = None;
     let mut it = args.iter().map(|a| a.as_bytes());
     while let Some(a) = it.next() {
-        if a == b"-o" {
+        if a == b"-o" || a == b"--output" {
             found = it.next().or(found);
+        } else if let Some(v) = a.strip_prefix(b"--output=") {
+            found = Some(v);
         } else if let Some(v) = a.strip_prefix(b"-o").filter(|v| !v.is_empty()) {
             found = Some(v);
         }
@@ -534,5 +536,7 @@ mod tests {
     fn output_forms() {
         assert_eq!(output_of(&words(&["-o", "a", "-ob"])), Some(&b"b"[..]));
         assert_eq!(output_of(&words(&["-c", "x"])), None);
+        assert_eq!(output_of(&words(&["--output=a.o"])), Some(&b"a.o"[..]));
+        assert_eq!(output_of(&words(&["--output", "b.o"])), Some(&b"b.o"[..]));
     }
 }
