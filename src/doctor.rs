@@ -210,10 +210,7 @@ fn shim_dirs(settings: &Settings, name: &str) -> Vec<String> {
     settings
         .search_dirs()
         .into_iter()
-        .filter(|d| {
-            let p = Path::new(d).join(name);
-            std::fs::metadata(&p).is_ok_and(|m| me.is(&p, &m))
-        })
+        .filter(|d| crate::invocation::shim_at(Path::new(d), OsStr::new(name), &me))
         .map(|d| d.to_string_lossy().into_owned())
         .collect()
 }

@@ -248,9 +248,50 @@ impl SelfId {
     }
 }
 
-pub(crate) fn is_executable_file(meta: &std::fs::Metadata) -> bool {
+fn is_executable_file(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+/// What a search of a `PATH`-like list found: the first executable of the
+/// name that is not the shim, and the directories where the name was the shim.
+pub struct Found<'a> {
+    pub tool: Option<PathBuf>,
+    pub skipped: Vec<&'a OsStr>,
+}
+
+/// Searches `dirs` for `name` as `execvp` would, skipping the shim itself.
+/// The one PATH search of the crate: the real tool, `--doctor`, `--demo` and
+/// the launcher all use it.
+pub fn search<'a>(dirs: &[&'a OsStr], name: &OsStr, me: Option<&SelfId>) -> Found<'a> {
+    let mut skipped = Vec::new();
+    for &dir in dirs {
+        let cand = Path::new(dir).join(name);
+        let Ok(meta) = std::fs::metadata(&cand) else {
+            continue;
+        };
+        if !is_executable_file(&meta) {
+            continue;
+        }
+        if me.is_some_and(|me| me.is(&cand, &meta)) {
+            skipped.push(dir);
+            continue;
+        }
+        return Found {
+            tool: Some(cand),
+            skipped,
+        };
+    }
+    Found {
+        tool: None,
+        skipped,
+    }
+}
+
+/// Is `dir/name` the shim itself (a masquerade link, hard link or copy)?
+pub fn shim_at(dir: &Path, name: &OsStr, me: &SelfId) -> bool {
+    let p = dir.join(name);
+    std::fs::metadata(&p).is_ok_and(|m| me.is(&p, &m))
 }
 
 /// Finds the real tool: a path is used as is (unless it is the shim); a name
@@ -275,20 +316,10 @@ pub fn find_tool(inv: &Invocation, settings: &Settings) -> anyhow::Result<PathBu
             )),
         };
     }
-    let mut skipped: Vec<&OsStr> = Vec::new();
-    for dir in settings.search_dirs() {
-        let cand = Path::new(dir).join(&inv.tool);
-        let Ok(meta) = std::fs::metadata(&cand) else {
-            continue;
-        };
-        if !is_executable_file(&meta) {
-            continue;
-        }
-        if is_me(&cand, &meta) {
-            skipped.push(dir);
-            continue;
-        }
-        return Ok(cand);
+    let dirs = settings.search_dirs();
+    let Found { tool, skipped } = search(&dirs, &inv.tool, me.as_ref());
+    if let Some(tool) = tool {
+        return Ok(tool);
     }
     let name = inv.tool.to_string_lossy();
     let var = settings.search_path_var;

@@ -3,7 +3,7 @@
 //! `CCACHE_PREFIX`. The shim distributes and caches nothing itself; ccache,
 //! distcc, icecc or sccache do, and see the command after the rewrite.
 
-use crate::invocation::{find_tool, Invocation, Mode, Role, SelfId};
+use crate::invocation::{find_tool, shim_at, Invocation, Mode, Role, SelfId};
 use crate::settings::{Settings, ENV_LAUNCHER};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -55,10 +55,7 @@ fn without_shim_dirs(path: &OsStr, names: &[&OsStr]) -> Option<OsString> {
     let mut dropped = false;
     for dir in path.as_bytes().split(|&b| b == b':') {
         let d = Path::new(OsStr::from_bytes(if dir.is_empty() { b"." } else { dir }));
-        let is_shim_dir = names.iter().any(|n| {
-            let p = d.join(n);
-            std::fs::metadata(&p).is_ok_and(|m| me.is(&p, &m))
-        });
+        let is_shim_dir = names.iter().any(|n| shim_at(d, n, &me));
         if is_shim_dir {
             dropped = true;
         } else {

@@ -120,22 +120,26 @@ impl Settings {
     /// The search path as directories; an empty entry means the current
     /// directory, as for `execvp`.
     pub fn search_dirs(&self) -> Vec<&OsStr> {
-        use std::os::unix::ffi::OsStrExt;
-        match &self.search_path {
-            None => Vec::new(),
-            Some(p) => p
-                .as_bytes()
-                .split(|&b| b == b':')
-                .map(|d| {
-                    if d.is_empty() {
-                        OsStr::new(".")
-                    } else {
-                        OsStr::from_bytes(d)
-                    }
-                })
-                .collect(),
-        }
+        self.search_path
+            .as_deref()
+            .map_or_else(Vec::new, split_dirs)
     }
+}
+
+/// A `PATH` value as directories; an empty entry means the current
+/// directory, as for `execvp`.
+pub fn split_dirs(path: &OsStr) -> Vec<&OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|d| {
+            if d.is_empty() {
+                OsStr::new(".")
+            } else {
+                OsStr::from_bytes(d)
+            }
+        })
+        .collect()
 }
 
 fn bad(name: &str, value: &str, want: &str) -> anyhow::Error {

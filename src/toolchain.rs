@@ -1,6 +1,6 @@
 //! Finding the toolchain and its versions: shared by `--demo` and `--doctor`.
 
-use crate::invocation::{is_executable_file, SelfId};
+use crate::invocation::SelfId;
 use crate::{code, fail};
 use anyhow::Context;
 use std::ffi::OsStr;
@@ -30,18 +30,7 @@ pub fn major_of(version: &str) -> Option<u32> {
 /// The first executable `name` in `search` that is not this binary (a
 /// mkshimdir directory in PATH must not pass for the plain tool).
 pub fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBuf> {
-    std::env::split_paths(search)
-        .map(|d| {
-            if d.as_os_str().is_empty() {
-                PathBuf::from(".").join(name)
-            } else {
-                d.join(name)
-            }
-        })
-        .find(|p| {
-            std::fs::metadata(p)
-                .is_ok_and(|m| is_executable_file(&m) && !me.is_some_and(|me| me.is(p, &m)))
-        })
+    crate::invocation::search(&crate::settings::split_dirs(search), OsStr::new(name), me).tool
 }
 
 pub fn version_of(path: &Path) -> Option<String> {
