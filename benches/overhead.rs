@@ -9,7 +9,7 @@
 //! of added time (variant − direct) / (floor − direct), where the floor is a
 //! static C program doing nothing but `execvp(argv[1], argv + 1)`.
 
-use kbuild_shim::clang_args;
+use kbuild_shim::cc as clang_args;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

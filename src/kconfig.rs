@@ -19,8 +19,22 @@ pub enum Inline {
     Unknown,
 }
 
-/// The inlining state and where it came from (for logs and `--explain`).
-pub fn inline_state(settings: &Settings) -> anyhow::Result<(Inline, Cow<'static, str>)> {
+/// The `CONFIG_…=value` lines of an `auto.conf`, as (symbol, value).
+pub fn symbols(text: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    text.split(|&b| b == b'\n').filter_map(|l| {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        let eq = l.iter().position(|&b| b == b'=')?;
+        l.starts_with(b"CONFIG_").then(|| (&l[..eq], &l[eq + 1..]))
+    })
+}
+
+/// The inlining state and where it came from (for logs and `--explain`):
+/// `KBUILD_SHIM_INLINE_HELPERS` wins over the `auto.conf` of the object tree
+/// `objtree` (`None`: the working directory, where kbuild runs tools).
+pub fn inline_state(
+    settings: &Settings,
+    objtree: Option<&Path>,
+) -> anyhow::Result<(Inline, Cow<'static, str>)> {
     if let Some(on) = settings.inline_helpers {
         let (state, v) = if on {
             (Inline::On, "y")
@@ -29,15 +43,16 @@ pub fn inline_state(settings: &Settings) -> anyhow::Result<(Inline, Cow<'static,
         };
         return Ok((state, format!("{ENV_INLINE}={v}").into()));
     }
-    from_auto_conf(Path::new(AUTO_CONF))
+    match objtree {
+        None => from_auto_conf(Path::new(AUTO_CONF)),
+        Some(d) => from_auto_conf(&d.join(AUTO_CONF)),
+    }
 }
 
 pub fn from_auto_conf(path: &Path) -> anyhow::Result<(Inline, Cow<'static, str>)> {
     match std::fs::read(path) {
         Ok(text) => {
-            let on = text
-                .split(|&b| b == b'\n')
-                .any(|l| l.strip_suffix(b"\r").unwrap_or(l) == b"CONFIG_RUST_INLINE_HELPERS=y");
+            let on = symbols(&text).any(|kv| kv == (OPTION.as_bytes(), &b"y"[..]));
             let state = if on { Inline::On } else { Inline::Off };
             Ok((state, format!("{}", path.display()).into()))
         }
@@ -79,7 +94,7 @@ mod tests {
             inline_helpers: Some(false),
             ..Settings::default()
         };
-        let (state, src) = inline_state(&s).unwrap();
+        let (state, src) = inline_state(&s, None).unwrap();
         assert_eq!(state, Inline::Off);
         assert_eq!(src, "KBUILD_SHIM_INLINE_HELPERS=n");
     }

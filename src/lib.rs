@@ -2,32 +2,40 @@
 //!
 //! The binary classifies one command and then either `exec`s the real tool
 //! (unchanged, or with an IR-input compile rewritten) or, for the gated
-//! single-object `ld -r` step, copies the object. Each concern has a module:
+//! single-object `ld -r` step, copies the object. docs/architecture.md has
+//! the layout and its one rule: the hot path never imports [`tools`].
 //!
-//! - [`invocation`]: argv[0] / prefix mode, own options, finding the real tool;
-//! - [`clang_args`]: the clang option table and the IR-input rewrite;
-//! - [`ld_gate`]: the ld option table and the `cmd_ld_single` gate;
-//! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
-//! - [`report`]: `KBUILD_SHIM_REPORT` JSON lines and the `--report` summary;
+//! The hot path, in call order:
+//! - [`shim`]: the policy of one call, behind a [`host::Host`];
+//! - [`cli`]: argv[0] / prefix mode, the tool's role, every own option;
 //! - [`settings`]: the `KBUILD_SHIM_*` environment, validated once;
-//! - [`exec`]: replacing the process, and `--explain` rendering;
-//! - [`launcher`]: `KBUILD_SHIM_LAUNCHER` (ccache, distcc, … in front of the tool);
-//! - [`toolchain`]: finding rustc and the LLVM tools, and their versions;
-//! - [`doctor`]: `--doctor`, checks of the toolchain, PATH and kernel tree;
-//! - [`demo`]: `--demo`, the embedded mini kbuild tree built with and without the shim.
+//! - [`path_search`]: the shim's identity and the one PATH search;
+//! - [`cc`]: the clang option table, the one tokenizer, the IR-input rewrite;
+//! - [`ld`]: the ld option table, response files, the `cmd_ld_single` gate;
+//! - [`object`]: is an ELF or bitcode object rustc's?;
+//! - [`kconfig`]: whether helper inlining is on (env or `auto.conf`);
+//! - [`launcher`]: `KBUILD_SHIM_LAUNCHER` (ccache, distcc, … in front of clang);
+//! - [`explain`]: `--explain` and log rendering of a plan;
+//! - [`report`]: `KBUILD_SHIM_REPORT` JSON lines;
+//! - [`exec`] and [`copy`]: handing over with `execv`, or the atomic copy.
+//!
+//! Off the hot path: [`tools`] (`--demo`, `--doctor`, `--report` summary).
 
-pub mod clang_args;
-pub mod clang_arity;
-pub mod demo;
-pub mod doctor;
+pub mod cc;
+pub mod cli;
+pub mod copy;
 pub mod exec;
-pub mod invocation;
+pub mod explain;
+pub mod host;
 pub mod kconfig;
 pub mod launcher;
-pub mod ld_gate;
+pub mod ld;
+pub mod object;
+pub mod path_search;
 pub mod report;
 pub mod settings;
-pub mod toolchain;
+pub mod shim;
+pub mod tools;
 
 use std::borrow::Cow;
 use std::ffi::OsString;

@@ -41,11 +41,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_lookup(|k| std::env::var_os(k))
-    }
-
-    /// Same as [`Settings::from_env`], reading variables through `get` (for tests).
+    /// Reads the variables through `get` (the host's environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<OsString>) -> anyhow::Result<Self> {
         let text = |name: &str| -> anyhow::Result<Option<String>> {
             match get(name) {
@@ -122,24 +118,8 @@ impl Settings {
     pub fn search_dirs(&self) -> Vec<&OsStr> {
         self.search_path
             .as_deref()
-            .map_or_else(Vec::new, split_dirs)
+            .map_or_else(Vec::new, crate::path_search::split_dirs)
     }
-}
-
-/// A `PATH` value as directories; an empty entry means the current
-/// directory, as for `execvp`.
-pub fn split_dirs(path: &OsStr) -> Vec<&OsStr> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_bytes()
-        .split(|&b| b == b':')
-        .map(|d| {
-            if d.is_empty() {
-                OsStr::new(".")
-            } else {
-                OsStr::from_bytes(d)
-            }
-        })
-        .collect()
 }
 
 fn bad(name: &str, value: &str, want: &str) -> anyhow::Error {

@@ -1,6 +1,6 @@
 //! Property tests over a grammar of realistic kbuild command lines.
 //!
-//! Volume runs at the library level (`clang_args::plan`, `ld_gate::single_object`);
+//! Volume runs at the library level (`cc::plan`, `ld::single_object`);
 //! a few hundred cases also go through the real binary and a recording fake tool.
 //! `KBUILD_SHIM_PROPTEST_CASES` sets the library-level case count (default 2,000;
 //! docs/reliability.md has the 100,000-case release run).
@@ -8,8 +8,9 @@
 mod common;
 
 use common::{fake_tools, read_record, rust_object, shim};
-use kbuild_shim::clang_args::{self, Meaning, CC_OPTIONS};
-use kbuild_shim::{ld_gate, Action};
+use kbuild_shim::cc as clang_args;
+use kbuild_shim::cc::options::{Meaning, CC_OPTIONS};
+use kbuild_shim::{ld as ld_gate, Action};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestRunner};
@@ -68,7 +69,7 @@ fn input_name() -> impl Strategy<Value = Vec<u8>> {
 enum Group {
     /// Kept by any rewrite.
     Keep(Vec<Vec<u8>>),
-    /// A `PreprocessorOnly` table option (dropped from IR compiles only).
+    /// An `IrDrop` table option (dropped from IR compiles only).
     Drop(Vec<Vec<u8>>),
     /// `-x LANG`, spelled in one of clang's ways.
     Lang(Vec<Vec<u8>>, &'static str),
@@ -87,7 +88,7 @@ fn joined_value() -> impl Strategy<Value = Vec<u8>> {
 fn drop_group() -> impl Strategy<Value = Group> {
     let drops: Vec<&'static clang_args::CcOption> = CC_OPTIONS
         .iter()
-        .filter(|o| matches!(o.meaning, Meaning::PreprocessorOnly(_)))
+        .filter(|o| matches!(o.meaning, Meaning::IrDrop(_)))
         .collect();
     (select(drops), joined_value(), name(), any::<bool>()).prop_map(|(o, jv, sv, joined)| {
         use clang_args::Form::*;
@@ -244,7 +245,7 @@ fn ir_compile() -> impl Strategy<Value = (Vec<OsString>, Vec<OsString>)> {
         })
 }
 
-/// What the shim must add to the kept words (pipeline.md §3 semantics).
+/// What the shim must add to the kept words (docs/kbuild-pipeline.md §3).
 fn expected_rewrite(mut kept: Vec<OsString>, strict: bool) -> Vec<OsString> {
     if !kept.iter().any(|a| a == NO_OVERRIDE) {
         kept.push(NO_OVERRIDE.into());
@@ -403,7 +404,7 @@ fn ld_line() -> impl Strategy<Value = (Vec<OsString>, Break, Vec<u8>, Vec<u8>)> 
 fn ld_gates_only_the_exact_cmd_ld_single_shape() {
     runner(cases())
         .run(&ld_line(), |(args, brk, input, output)| {
-            let got = ld_gate::single_object(&args).unwrap();
+            let got = ld_gate::single_object(&args, None).unwrap();
             match brk {
                 Break::None => {
                     let s = got.expect("the exact shape is recognised");

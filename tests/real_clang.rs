@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use kbuild_shim::clang_args::{Form, Meaning, CC_OPTIONS};
+use kbuild_shim::cc::options::{Form, Meaning, CC_OPTIONS};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -317,7 +317,7 @@ fn cc_option_probes_keep_their_verdict() {
     );
 }
 
-fn spellings(o: &kbuild_shim::clang_args::CcOption) -> Vec<Vec<String>> {
+fn spellings(o: &kbuild_shim::cc::CcOption) -> Vec<Vec<String>> {
     let n = o.name.to_string();
     let val = if n.contains("include") || n == "-imacros" || n == "--imacros" {
         "x.h"
@@ -346,7 +346,7 @@ fn every_table_row_matches_clang_22() {
             let mut args: Vec<&str> = vec![WERROR_UNUSED, "-c", "x86.bc", "-o", "row.o"];
             args.extend(sp.iter().map(String::as_str));
             match o.meaning {
-                Meaning::PreprocessorOnly(rule) => {
+                Meaning::IrDrop(rule) => {
                     let plain = fx.plain(&args);
                     assert!(
                         stderr(&plain).contains("argument unused during compilation"),
@@ -372,7 +372,7 @@ fn every_table_row_matches_clang_22() {
     assert!(checked > 80, "only {checked} spellings checked");
 }
 
-/// src/clang_arity.rs is generated from clang-22 itself; regenerate and
+/// src/cc/arity.rs is generated from clang-22 itself; regenerate and
 /// compare, so a clang-22 update that changes option arities is noticed.
 #[test]
 fn arity_table_is_current() {
@@ -383,9 +383,9 @@ fn arity_table_is_current() {
         .output()
         .unwrap();
     check(&o, "tools/gen-clang-arity");
-    let committed = std::fs::read_to_string(root.join("src/clang_arity.rs")).unwrap();
+    let committed = std::fs::read_to_string(root.join("src/cc/arity.rs")).unwrap();
     assert!(
         String::from_utf8_lossy(&o.stdout) == committed,
-        "src/clang_arity.rs is stale for this clang-22: run `tools/gen-clang-arity > src/clang_arity.rs`"
+        "src/cc/arity.rs is stale for this clang-22: run `tools/gen-clang-arity > src/cc/arity.rs`"
     );
 }

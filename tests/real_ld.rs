@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use kbuild_shim::ld_gate::{is_rust_object, LD_SEPARATE};
+use kbuild_shim::ld::LD_SEPARATE;
+use kbuild_shim::object::is_rust_object;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;

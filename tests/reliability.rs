@@ -681,7 +681,7 @@ fn elf_reader_on_the_fuzz_seeds_and_all_their_truncations() {
         let data = std::fs::read(&p).unwrap();
         let name = p.file_name().unwrap().to_str().unwrap();
         assert_eq!(
-            kbuild_shim::ld_gate::is_rust_object(&data),
+            kbuild_shim::object::is_rust_object(&data),
             name.starts_with("rust"),
             "{name}"
         );
@@ -689,8 +689,8 @@ fn elf_reader_on_the_fuzz_seeds_and_all_their_truncations() {
             let cut = work.path().join("cut");
             std::fs::write(&cut, &data[..len]).unwrap();
             assert_eq!(
-                kbuild_shim::ld_gate::is_rust_object(&data[..len]),
-                kbuild_shim::ld_gate::is_rust_file(&cut).unwrap(),
+                kbuild_shim::object::is_rust_object(&data[..len]),
+                kbuild_shim::object::is_rust_file(&cut).unwrap(),
                 "{name} cut at {len}"
             );
         }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use kbuild_shim::report::{parse, Json};
+use kbuild_shim::tools::report_summary::{parse, Json};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;

@@ -1,9 +1,9 @@
-//! clang_args::plan on arbitrary argv: no panic, and the invariants of the
+//! cc::plan on arbitrary argv: no panic, and the invariants of the
 //! property tests (passthrough is byte-identical; a rewrite only removes
 //! table options and appends the two flags; rewriting twice changes nothing).
 #![no_main]
 
-use kbuild_shim::{clang_args, Action};
+use kbuild_shim::{cc as clang_args, Action};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

@@ -1,9 +1,9 @@
-//! ld_gate::is_rust_object (the ELF/bitcode reader) on arbitrary bytes, and
+//! object::is_rust_object (the ELF/bitcode reader) on arbitrary bytes, and
 //! the file-based reader on the same bytes: no panic, bounded memory, and
 //! both readers agree.
 #![no_main]
 
-use kbuild_shim::ld_gate;
+use kbuild_shim::object as ld_gate;
 use libfuzzer_sys::fuzz_target;
 use std::io::Write;
 

@@ -1,6 +1,6 @@
 //! Finding the toolchain and its versions: shared by `--demo` and `--doctor`.
 
-use crate::invocation::SelfId;
+use crate::path_search::{split_dirs, Search, SelfId};
 use crate::{code, fail};
 use anyhow::Context;
 use std::ffi::OsStr;
@@ -30,7 +30,13 @@ pub fn major_of(version: &str) -> Option<u32> {
 /// The first executable `name` in `search` that is not this binary (a
 /// mkshimdir directory in PATH must not pass for the plain tool).
 pub fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBuf> {
-    crate::invocation::search(&crate::settings::split_dirs(search), OsStr::new(name), me).tool
+    let search = Search {
+        dirs: split_dirs(search),
+        var: "PATH",
+        me,
+        base: None,
+    };
+    search.find(OsStr::new(name)).tool
 }
 
 pub fn version_of(path: &Path) -> Option<String> {

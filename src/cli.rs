@@ -1,11 +1,11 @@
-//! How the shim was invoked (prefix or masquerade mode, its own options) and
-//! where the real tool is.
+//! How the shim was invoked: prefix or masquerade mode, the tool's role, and
+//! every option of the shim's own (`--explain`, `--demo`, `--doctor`,
+//! `--report`, …). The one place own options are parsed; the tools behind
+//! them are in [`crate::tools`], which this module does not import.
 
-use crate::settings::Settings;
 use crate::{code, fail};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub const SHIM_NAME: &str = "kbuild-shim";
@@ -78,23 +78,24 @@ pub enum Request {
     Explain(Invocation),
     Help,
     Version,
+    /// One of the tools in [`crate::tools`]; never on the hot path.
+    Tool(ToolRequest),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolRequest {
     /// `kbuild-shim --demo [--keep DIR]`: build the embedded mini tree.
-    Demo {
-        keep: Option<PathBuf>,
-    },
+    Demo { keep: Option<PathBuf> },
     /// `kbuild-shim --doctor [--kernel DIR]`: check the toolchain and tree.
-    Doctor {
-        kernel: Option<PathBuf>,
-    },
+    Doctor { kernel: Option<PathBuf> },
     /// `kbuild-shim --report FILE`: summarise a `KBUILD_SHIM_REPORT` file.
-    Report {
-        file: PathBuf,
-    },
+    Report { file: PathBuf },
 }
 
 pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]; see kbuild-shim --help";
 const REPORT_USAGE: &str = "usage: kbuild-shim --report FILE";
 const DEMO_USAGE: &str = "usage: kbuild-shim --demo [--keep DIR]";
+const DOCTOR_USAGE: &str = "usage: kbuild-shim --doctor [--kernel DIR]";
 
 /// Decides the mode from argv[0] before any option parsing, so the
 /// masquerade path never pays for (or misreads) the shim's own options.
@@ -116,12 +117,11 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
         return parse_demo(&argv[1..]);
     }
     if argv.first().is_some_and(|a| a == "--doctor") {
-        let kernel = crate::doctor::parse_args(&argv[1..])?;
-        return Ok(Request::Doctor { kernel });
+        return parse_doctor(&argv[1..]);
     }
     if argv.first().is_some_and(|a| a == "--report") {
         return match &argv[1..] {
-            [f] if !f.is_empty() => Ok(Request::Report { file: f.into() }),
+            [f] if !f.is_empty() => Ok(Request::Tool(ToolRequest::Report { file: f.into() })),
             _ => Err(fail(
                 code::USAGE,
                 format!("--report needs one FILE ({REPORT_USAGE})"),
@@ -153,10 +153,7 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             Some("--doctor") => {
                 return Err(fail(
                     code::USAGE,
-                    format!(
-                        "--doctor must be the first option ({})",
-                        crate::doctor::USAGE
-                    ),
+                    format!("--doctor must be the first option ({DOCTOR_USAGE})"),
                 ))
             }
             Some("--") => match rest.next() {
@@ -210,150 +207,37 @@ fn parse_demo(rest: &[OsString]) -> anyhow::Result<Request> {
             )));
         }
     };
-    Ok(Request::Demo { keep })
+    Ok(Request::Tool(ToolRequest::Demo { keep }))
 }
 
-/// Identifies a file as "the shim itself": same inode, or a byte-identical copy.
-pub struct SelfId {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    path: PathBuf,
-}
-
-impl SelfId {
-    pub fn current() -> Option<SelfId> {
-        // One stat through the kernel's link to our own image; no readlink
-        // (this runs on every call). The path is read only to compare a copy.
-        let path = PathBuf::from("/proc/self/exe");
-        let m = std::fs::metadata(&path).ok()?;
-        Some(SelfId {
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            path,
-        })
-    }
-
-    /// Cheap for every real tool: only a file of exactly our size is read.
-    pub fn is(&self, candidate: &Path, meta: &std::fs::Metadata) -> bool {
-        if meta.dev() == self.dev && meta.ino() == self.ino {
-            return true;
+/// The options after `--doctor`: nothing, or `--kernel DIR` (or `--kernel=DIR`).
+fn parse_doctor(rest: &[OsString]) -> anyhow::Result<Request> {
+    let usage = |what: &str| fail(code::USAGE, format!("{what} ({DOCTOR_USAGE})"));
+    let kernel = match rest {
+        [] => None,
+        [k, dir] if k == "--kernel" && !dir.is_empty() => Some(PathBuf::from(dir)),
+        [k] if k.as_bytes().starts_with(b"--kernel=") && k.len() > b"--kernel=".len() => Some(
+            PathBuf::from(OsStr::from_bytes(&k.as_bytes()[b"--kernel=".len()..])),
+        ),
+        [k, ..] if k == "--kernel" || k.as_bytes().starts_with(b"--kernel=") => {
+            return Err(usage("--kernel needs a DIR"))
         }
-        meta.len() == self.len
-            && matches!(
-                (std::fs::read(candidate), std::fs::read(&self.path)),
-                (Ok(a), Ok(b)) if a == b
-            )
-    }
-}
-
-fn is_executable_file(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.is_file() && meta.permissions().mode() & 0o111 != 0
-}
-
-/// What a search of a `PATH`-like list found: the first executable of the
-/// name that is not the shim, and the directories where the name was the shim.
-pub struct Found<'a> {
-    pub tool: Option<PathBuf>,
-    pub skipped: Vec<&'a OsStr>,
-}
-
-/// Searches `dirs` for `name` as `execvp` would, skipping the shim itself.
-/// The one PATH search of the crate: the real tool, `--doctor`, `--demo` and
-/// the launcher all use it.
-pub fn search<'a>(dirs: &[&'a OsStr], name: &OsStr, me: Option<&SelfId>) -> Found<'a> {
-    let mut skipped = Vec::new();
-    for &dir in dirs {
-        let cand = Path::new(dir).join(name);
-        let Ok(meta) = std::fs::metadata(&cand) else {
-            continue;
-        };
-        if !is_executable_file(&meta) {
-            continue;
+        _ => {
+            let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
+            return Err(usage(&format!(
+                "unexpected argument(s) after --doctor: '{}'",
+                args.join(" ")
+            )));
         }
-        if me.is_some_and(|me| me.is(&cand, &meta)) {
-            skipped.push(dir);
-            continue;
-        }
-        return Found {
-            tool: Some(cand),
-            skipped,
-        };
-    }
-    Found {
-        tool: None,
-        skipped,
-    }
-}
-
-/// Is `dir/name` the shim itself (a masquerade link, hard link or copy)?
-pub fn shim_at(dir: &Path, name: &OsStr, me: &SelfId) -> bool {
-    let p = dir.join(name);
-    std::fs::metadata(&p).is_ok_and(|m| me.is(&p, &m))
-}
-
-/// Finds the real tool: a path is used as is (unless it is the shim); a name
-/// is the first executable of that name in the search path that is not the shim.
-pub fn find_tool(inv: &Invocation, settings: &Settings) -> anyhow::Result<PathBuf> {
-    let me = SelfId::current();
-    let is_me = |p: &Path, m: &std::fs::Metadata| me.as_ref().is_some_and(|me| me.is(p, m));
-    if inv.tool.as_bytes().contains(&b'/') {
-        let p = PathBuf::from(&inv.tool);
-        return match std::fs::metadata(&p) {
-            Ok(m) if is_me(&p, &m) => Err(fail(
-                code::USAGE,
-                format!(
-                    "loop: '{}' is kbuild-shim itself; give the real tool, or its name",
-                    p.display()
-                ),
-            )),
-            Ok(_) => Ok(p),
-            Err(_) => Err(fail(
-                code::NOT_FOUND,
-                format!("cannot find '{}'", p.display()),
-            )),
-        };
-    }
-    let dirs = settings.search_dirs();
-    let Found { tool, skipped } = search(&dirs, &inv.tool, me.as_ref());
-    if let Some(tool) = tool {
-        return Ok(tool);
-    }
-    let name = inv.tool.to_string_lossy();
-    let var = settings.search_path_var;
-    if skipped.is_empty() {
-        return Err(fail(
-            code::NOT_FOUND,
-            format!("cannot find '{name}' in {var}"),
-        ));
-    }
-    let skipped = skipped
-        .iter()
-        .map(|d| d.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if inv.mode == Mode::Masquerade {
-        // Invoked as `clang` and only the shim answers to `clang`: a loop.
-        return Err(fail(
-            code::USAGE,
-            format!(
-                "loop: '{name}' in {var} is only kbuild-shim itself (in {skipped}); \
-                 put the directory of the real {name} after the shim's in {var}"
-            ),
-        ));
-    }
-    Err(fail(
-        code::NOT_FOUND,
-        format!("cannot find '{name}' in {var} (skipped {skipped})"),
-    ))
+    };
+    Ok(Request::Tool(ToolRequest::Doctor { kernel }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clang_args::words;
+    use crate::cc::words;
+    use ToolRequest::{Demo, Doctor};
 
     #[test]
     fn roles() {
@@ -419,13 +303,16 @@ mod tests {
     #[test]
     fn demo_options() {
         let demo = |a: &[&str]| parse(words(&[&["kbuild-shim"], a].concat()));
-        assert_eq!(demo(&["--demo"]).unwrap(), Request::Demo { keep: None });
+        assert_eq!(
+            demo(&["--demo"]).unwrap(),
+            Request::Tool(Demo { keep: None })
+        );
         for a in [&["--demo", "--keep", "out"][..], &["--demo", "--keep=out"]] {
             assert_eq!(
                 demo(a).unwrap(),
-                Request::Demo {
+                Request::Tool(Demo {
                     keep: Some(PathBuf::from("out"))
-                }
+                })
             );
         }
         for (a, want) in [
@@ -449,5 +336,20 @@ mod tests {
             panic!()
         };
         assert_eq!(inv.args, words(&["--demo"]));
+    }
+
+    #[test]
+    fn doctor_options() {
+        let doc = |a: &[&str]| parse(words(&[&["kbuild-shim", "--doctor"], a].concat()));
+        assert_eq!(doc(&[]).unwrap(), Request::Tool(Doctor { kernel: None }));
+        let want = Request::Tool(Doctor {
+            kernel: Some(PathBuf::from("k")),
+        });
+        assert_eq!(doc(&["--kernel", "k"]).unwrap(), want);
+        assert_eq!(doc(&["--kernel=k"]).unwrap(), want);
+        for bad in [&["--kernel"][..], &["--kernel="], &["--kernel", ""], &["x"]] {
+            let e = doc(bad).unwrap_err();
+            assert_eq!(crate::exit_code_of(&e), code::USAGE, "{bad:?}");
+        }
     }
 }

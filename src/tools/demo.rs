@@ -3,9 +3,9 @@
 //! this binary, and shows in a table what the shim fixes: the IR-compile
 //! errors on arm/um, helper inlining, and the gated single-object `ld -r`.
 
-use crate::invocation::SelfId;
-use crate::toolchain::{find_in, major_of, rustc_versions, version_of, Tool};
-use crate::{code, fail, ld_gate};
+use super::toolchain::{find_in, major_of, rustc_versions, version_of, Tool};
+use crate::path_search::SelfId;
+use crate::{code, fail, ld};
 use anyhow::Context;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -20,32 +20,32 @@ const TREE: &[(&str, u32, &[u8])] = &[
     (
         "Makefile",
         0o644,
-        include_bytes!("../examples/minikbuild/Makefile"),
+        include_bytes!("../../examples/minikbuild/Makefile"),
     ),
     (
         "helpers.c",
         0o644,
-        include_bytes!("../examples/minikbuild/helpers.c"),
+        include_bytes!("../../examples/minikbuild/helpers.c"),
     ),
     (
         "cfile.c",
         0o644,
-        include_bytes!("../examples/minikbuild/cfile.c"),
+        include_bytes!("../../examples/minikbuild/cfile.c"),
     ),
     (
         "rust/foo.rs",
         0o644,
-        include_bytes!("../examples/minikbuild/rust/foo.rs"),
+        include_bytes!("../../examples/minikbuild/rust/foo.rs"),
     ),
     (
         "include/compiler-stub.h",
         0o644,
-        include_bytes!("../examples/minikbuild/include/compiler-stub.h"),
+        include_bytes!("../../examples/minikbuild/include/compiler-stub.h"),
     ),
     (
         "check-inline.sh",
         0o755,
-        include_bytes!("../examples/minikbuild/check-inline.sh"),
+        include_bytes!("../../examples/minikbuild/check-inline.sh"),
     ),
 ];
 
@@ -300,7 +300,7 @@ fn first_error(out: &Output) -> (String, usize) {
 /// single-object step: the gate's copy, the real linker, or neither.
 fn ld_step(stderr: &[u8]) -> LdStep {
     let text = String::from_utf8_lossy(stderr);
-    let copy_rule = format!("rule {}", ld_gate::RULE_COPY);
+    let copy_rule = format!("rule {}", ld::RULE_COPY);
     if text.lines().any(|l| l.contains(&copy_rule)) {
         return LdStep::Copied;
     }
@@ -657,7 +657,7 @@ mod tests {
 
     #[test]
     fn embedded_tree_matches_files_list() {
-        let listed: Vec<&str> = include_str!("../examples/minikbuild/FILES")
+        let listed: Vec<&str> = include_str!("../../examples/minikbuild/FILES")
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())

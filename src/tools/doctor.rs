@@ -3,11 +3,11 @@
 //! finds them), rustc's LLVM against clang's, PATH loops, and the kernel
 //! object tree's configuration. Exit 0 only when nothing FAILs.
 
-use crate::invocation::{find_tool, Invocation, Mode, Role, SelfId};
-use crate::kconfig::AUTO_CONF;
+use super::toolchain::{find_in, major_of, rustc_versions, version_of};
+use crate::code;
+use crate::kconfig::{self, Inline, AUTO_CONF};
+use crate::path_search::{Search, SelfId};
 use crate::settings::Settings;
-use crate::toolchain::{find_in, major_of, rustc_versions, version_of};
-use crate::{code, fail};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::Write;
@@ -27,7 +27,7 @@ const ARCHES: [(&str, &str); 4] = [
     ("CONFIG_X86_64", "x86_64"),
 ];
 
-/// Known problems per ARCH (pipeline.md §2) and the rule that handles each.
+/// Known problems per ARCH (docs/kbuild-pipeline.md §2) and the rule that handles each.
 const KNOWN: &[(&str, &str, &str)] = &[
     (
         "arm",
@@ -58,11 +58,12 @@ enum Level {
     Fail,
 }
 
-struct Report {
+/// The checks' findings, in order.
+struct Findings {
     lines: Vec<(Level, String)>,
 }
 
-impl Report {
+impl Findings {
     fn say(&mut self, level: Level, text: impl Into<String>) {
         self.lines.push((level, text.into()));
     }
@@ -70,8 +71,8 @@ impl Report {
 
 /// Runs every check, prints the lines, and returns the exit code (0 or 1).
 pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
-    let mut r = Report { lines: Vec::new() };
-    let settings = match Settings::from_env() {
+    let mut r = Findings { lines: Vec::new() };
+    let settings = match Settings::from_lookup(|k| std::env::var_os(k)) {
         Ok(s) => s,
         Err(e) => {
             r.say(Level::Fail, format!("{e:#}"));
@@ -83,7 +84,7 @@ pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
     for base in TOOLS {
         check_tool(&mut r, base, rustc.as_ref(), &settings);
     }
-    check_kernel(&mut r, kernel);
+    check_kernel(&mut r, kernel, &settings);
     let mut out = std::io::stdout().lock();
     for (level, text) in &r.lines {
         let tag = match level {
@@ -97,7 +98,7 @@ pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
 }
 
 /// rustc and its LLVM version; returns (release, LLVM version, major).
-fn check_rustc(r: &mut Report) -> Option<(String, String, u32)> {
+fn check_rustc(r: &mut Findings) -> Option<(String, String, u32)> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let me = SelfId::current();
     let Some(rustc) = find_in(&path, "rustc", me.as_ref()) else {
@@ -126,7 +127,7 @@ fn check_rustc(r: &mut Report) -> Option<(String, String, u32)> {
 /// `base-N` (N = rustc's LLVM major, as `LLVM=-N` asks for) and `base`, each
 /// resolved as the shim in a masquerade directory would resolve it.
 fn check_tool(
-    r: &mut Report,
+    r: &mut Findings,
     base: &str,
     rustc: Option<&(String, String, u32)>,
     settings: &Settings,
@@ -139,15 +140,20 @@ fn check_tool(
     names.push(base.to_owned());
     let mut usable = false;
     let mut seen: Vec<String> = Vec::new();
+    let me = SelfId::current();
+    let search = Search {
+        dirs: settings.search_dirs(),
+        var,
+        me: me.as_ref(),
+        base: None,
+    };
     for name in &names {
-        let inv = Invocation {
-            mode: Mode::Masquerade,
-            tool: name.into(),
-            role: Role::of(OsStr::new(name)),
-            args: Vec::new(),
-        };
-        let shim_dirs = shim_dirs(settings, name);
-        let path = match find_tool(&inv, settings) {
+        let shim_dirs: Vec<_> = search
+            .shim_dirs(OsStr::new(name))
+            .iter()
+            .map(|d| d.to_string_lossy().into_owned())
+            .collect();
+        let path = match search.tool(OsStr::new(name), true) {
             Ok(p) => p,
             Err(e) if crate::exit_code_of(&e) == code::NOT_FOUND => continue,
             Err(e) => {
@@ -202,20 +208,7 @@ fn check_tool(
     }
 }
 
-/// The search-path directories where `name` is the shim itself.
-fn shim_dirs(settings: &Settings, name: &str) -> Vec<String> {
-    let Some(me) = SelfId::current() else {
-        return Vec::new();
-    };
-    settings
-        .search_dirs()
-        .into_iter()
-        .filter(|d| crate::invocation::shim_at(Path::new(d), OsStr::new(name), &me))
-        .map(|d| d.to_string_lossy().into_owned())
-        .collect()
-}
-
-fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
+fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
     let dir = kernel.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let conf = dir.join(AUTO_CONF);
     let text = match std::fs::read(&conf) {
@@ -232,14 +225,7 @@ fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
             return;
         }
     };
-    let config: HashMap<&[u8], &[u8]> = text
-        .split(|&b| b == b'\n')
-        .filter_map(|l| {
-            let l = l.strip_suffix(b"\r").unwrap_or(l);
-            let eq = l.iter().position(|&b| b == b'=')?;
-            l.starts_with(b"CONFIG_").then(|| (&l[..eq], &l[eq + 1..]))
-        })
-        .collect();
+    let config: HashMap<&[u8], &[u8]> = kconfig::symbols(&text).collect();
     let on = |k: &str| config.get(k.as_bytes()) == Some(&&b"y"[..]);
     let state = |k: &str| if on(k) { "y" } else { "not set" };
     r.say(Level::Ok, format!("kernel: {}", conf.display()));
@@ -251,13 +237,12 @@ fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
     r.say(level, format!("CONFIG_RUST={}", state("CONFIG_RUST")));
     let inline = state("CONFIG_RUST_INLINE_HELPERS");
     let lto = state("CONFIG_LTO_CLANG");
-    // What the ld gate will act on: the variable wins over auto.conf, as in
-    // kconfig::inline_state.
-    let env = crate::settings::Settings::from_env()
-        .ok()
-        .and_then(|s| s.inline_helpers);
-    let gate_on = env.unwrap_or_else(|| on("CONFIG_RUST_INLINE_HELPERS"));
-    let why = match env {
+    // What the ld gate will act on, decided as the gate decides it.
+    let gate_on = matches!(
+        kconfig::inline_state(settings, Some(&dir)),
+        Ok((Inline::On, _))
+    );
+    let why = match settings.inline_helpers {
         Some(v) => format!(
             " (KBUILD_SHIM_INLINE_HELPERS={} overrides it)",
             if v { "y" } else { "n" }
@@ -306,57 +291,18 @@ fn check_kernel(r: &mut Report, kernel: Option<&Path>) {
     }
 }
 
-/// For `Request` parsing: `--kernel DIR` or `--kernel=DIR`, nothing else.
-pub fn parse_args(rest: &[std::ffi::OsString]) -> anyhow::Result<Option<PathBuf>> {
-    use std::os::unix::ffi::OsStrExt;
-    let usage = |what: &str| fail(code::USAGE, format!("{what} ({USAGE})"));
-    match rest {
-        [] => Ok(None),
-        [k, dir] if k == "--kernel" && !dir.is_empty() => Ok(Some(PathBuf::from(dir))),
-        [k] if k.as_bytes().starts_with(b"--kernel=") && k.len() > b"--kernel=".len() => Ok(Some(
-            PathBuf::from(OsStr::from_bytes(&k.as_bytes()[b"--kernel=".len()..])),
-        )),
-        [k, ..] if k == "--kernel" || k.as_bytes().starts_with(b"--kernel=") => {
-            Err(usage("--kernel needs a DIR"))
-        }
-        _ => {
-            let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
-            Err(usage(&format!(
-                "unexpected argument(s) after --doctor: '{}'",
-                args.join(" ")
-            )))
-        }
-    }
-}
-
-pub const USAGE: &str = "usage: kbuild-shim --doctor [--kernel DIR]";
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clang_args::words;
-
-    #[test]
-    fn args() {
-        assert_eq!(parse_args(&[]).unwrap(), None);
-        let want = Some(PathBuf::from("k"));
-        assert_eq!(parse_args(&words(&["--kernel", "k"])).unwrap(), want);
-        assert_eq!(parse_args(&words(&["--kernel=k"])).unwrap(), want);
-        for bad in [&["--kernel"][..], &["--kernel="], &["--kernel", ""], &["x"]] {
-            let e = parse_args(&words(bad)).unwrap_err();
-            assert_eq!(crate::exit_code_of(&e), code::USAGE, "{bad:?}");
-        }
-    }
 
     #[test]
     fn every_known_problem_names_a_real_rule_and_arch() {
         for (arch, _, rule) in KNOWN {
             assert!(ARCHES.iter().any(|(_, a)| a == arch), "{arch}");
             assert!(
-                crate::clang_args::CC_OPTIONS
-                    .iter()
-                    .any(|o| matches!(o.meaning, crate::clang_args::Meaning::PreprocessorOnly(r) if r == *rule))
-                    || *rule == crate::clang_args::RULE_ADD_NO_OVERRIDE_MODULE,
+                crate::cc::CC_OPTIONS.iter().any(
+                    |o| matches!(o.meaning, crate::cc::options::Meaning::IrDrop(r) if r == *rule)
+                ) || *rule == crate::cc::RULE_ADD_NO_OVERRIDE_MODULE,
                 "{rule}"
             );
         }

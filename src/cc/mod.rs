@@ -1,0 +1,350 @@
+//! The clang side: which commands are IR-input compiles, and how they are
+//! rewritten. [`options::CC_OPTIONS`] says what each relevant option means;
+//! [`tokens`] is the one walk over a command line that everything here (and
+//! the build report) reads.
+
+pub mod arity;
+pub mod options;
+pub mod tokens;
+
+use crate::{Fired, Plan};
+use options::Meaning;
+use std::ffi::OsString;
+use std::ops::Range;
+use std::os::unix::ffi::OsStrExt;
+use tokens::{tokens, Token};
+
+pub use options::{lookup, separate_values, CcOption, Form, CC_OPTIONS};
+
+pub const RULE_ADD_NO_OVERRIDE_MODULE: &str = "ir-add-no-override-module";
+pub const RULE_ADD_NO_UNUSED_ARG: &str = "ir-add-no-unused-argument";
+const NO_OVERRIDE_MODULE: &str = "-Wno-override-module";
+const NO_UNUSED_ARG: &str = "-Wno-unused-command-line-argument";
+
+/// What kind of clang command this is, as far as the shim cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcClass {
+    /// A compile whose every input is LLVM IR: the one thing we rewrite.
+    IrCompile,
+    /// Anything else, with the reason (for logs and `--explain`).
+    Other(&'static str),
+}
+
+/// One walk's result: the class, and for an IR compile the words to drop.
+struct Scan {
+    class: CcClass,
+    /// Spans of `IrDrop` options (with their separate values), in order.
+    drops: Vec<(Range<usize>, &'static str)>,
+}
+
+fn scan(args: &[OsString]) -> Scan {
+    let other = |why| Scan {
+        class: CcClass::Other(why),
+        drops: Vec::new(),
+    };
+    let mut compile = false;
+    let mut ir_inputs = 0usize;
+    let mut lang_ir: Option<bool> = None; // None: by extension (`-x none` or no -x)
+    let mut drops = Vec::new();
+    for t in tokens(args) {
+        if !t.complete(args.len()) {
+            // The last option lacks its value: clang rejects the command, and
+            // a rewrite would append a flag that it then takes as that value
+            // (`-o` + `-Wno-override-module` = an output file named like a flag).
+            return other("the last option lacks its value");
+        }
+        match t.token {
+            // Everything after `--` is an input, where an appended flag would
+            // be read as a file name. Kbuild never passes it.
+            Token::DoubleDash => return other("'--' ends the options"),
+            Token::ResponseFile => return other("response file (kbuild passes none to clang)"),
+            Token::Other => {}
+            Token::Opt { opt, value } => match opt.meaning {
+                Meaning::Compile => compile = true,
+                Meaning::NoCompile => return other("preprocessing or dependency output only"),
+                Meaning::Language => {
+                    lang_ir = match value {
+                        Some(b"none") | None => None,
+                        Some(v) => Some(v == b"ir"),
+                    }
+                }
+                Meaning::IrDrop(rule) => drops.push((t.start..t.end, rule)),
+                Meaning::Output | Meaning::Keep | Meaning::Unrelated => {}
+            },
+            Token::Input(a) => {
+                let is_ir = lang_ir.unwrap_or_else(|| a.ends_with(b".bc") || a.ends_with(b".ll"));
+                if !is_ir || a == b"-" && lang_ir.is_none() {
+                    return other("an input is not LLVM IR");
+                }
+                ir_inputs += 1;
+            }
+        }
+    }
+    match (compile, ir_inputs) {
+        (false, _) => other("not a compile (no -c or -S)"),
+        (true, 0) => other("no inputs"),
+        (true, _) => Scan {
+            class: CcClass::IrCompile,
+            drops,
+        },
+    }
+}
+
+/// Classifies a clang command line (argv[1..]).
+pub fn classify(args: &[OsString]) -> CcClass {
+    scan(args).class
+}
+
+/// The plan for a clang command: the IR-input rewrite or a byte-identical passthrough.
+pub fn plan(args: Vec<OsString>, strict: bool) -> Plan {
+    let Scan { class, drops } = scan(&args);
+    match class {
+        CcClass::Other(why) => Plan::passthrough(args, why.into()),
+        CcClass::IrCompile => rewrite(args, &drops, strict),
+    }
+}
+
+/// Rewrites an IR-input compile: drops every `IrDrop` option (with its
+/// separate value), adds `-Wno-override-module` if absent and, unless
+/// `strict`, ends with `-Wno-unused-command-line-argument`. Idempotent.
+/// Arguments are moved, never copied.
+fn rewrite(args: Vec<OsString>, drops: &[(Range<usize>, &'static str)], strict: bool) -> Plan {
+    let mut out: Vec<OsString> = Vec::with_capacity(args.len() + 2);
+    let mut fired: Vec<Fired> = Vec::new();
+    let mut next = drops.iter().peekable();
+    for (i, arg) in args.into_iter().enumerate() {
+        let Some((span, rule)) = next.peek().filter(|(span, _)| span.contains(&i)) else {
+            out.push(arg);
+            continue;
+        };
+        let p = match fired.iter().position(|f| f.rule == *rule) {
+            Some(p) => p,
+            None => {
+                fired.push(Fired::new(rule));
+                fired.len() - 1
+            }
+        };
+        fired[p].removed.push(arg);
+        if i + 1 == span.end {
+            next.next();
+        }
+    }
+    if !out.iter().any(|a| a == NO_OVERRIDE_MODULE) {
+        out.push(NO_OVERRIDE_MODULE.into());
+        let mut f = Fired::new(RULE_ADD_NO_OVERRIDE_MODULE);
+        f.added.push(NO_OVERRIDE_MODULE.into());
+        fired.push(f);
+    }
+    if !strict && !unused_arg_already_off(&out) {
+        out.push(NO_UNUSED_ARG.into());
+        let mut f = Fired::new(RULE_ADD_NO_UNUSED_ARG);
+        f.added.push(NO_UNUSED_ARG.into());
+        fired.push(f);
+    }
+    let why = if fired.is_empty() {
+        "IR-input compile with nothing to change"
+    } else {
+        "IR-input compile"
+    };
+    Plan {
+        action: crate::Action::Exec { args: out },
+        fired,
+        why: why.into(),
+    }
+}
+
+/// The output of a compile: the last `-o FILE`, `-oFILE` or `--output=FILE`.
+pub fn output_of(args: &[OsString]) -> Option<&[u8]> {
+    tokens(args)
+        .filter_map(|t| match t.token {
+            Token::Opt { opt, value } if opt.meaning == Meaning::Output => value,
+            _ => None,
+        })
+        .last()
+}
+
+/// True when the last word on `-Wunused-command-line-argument` is "off"
+/// (the last of -W/-Wno-/-Werror= wins, so only the last one matters).
+fn unused_arg_already_off(args: &[OsString]) -> bool {
+    let last = args.iter().rev().find(|a| {
+        let a = a.as_bytes();
+        a.ends_with(b"unused-command-line-argument")
+            && matches!(
+                &a[..a.len() - b"unused-command-line-argument".len()],
+                b"-W" | b"-Wno-" | b"-Werror=" | b"-Wno-error="
+            )
+    });
+    last.is_some_and(|a| a == NO_UNUSED_ARG)
+}
+
+/// Convenience for tests and benches: `&str` words to argv.
+pub fn words(s: &[&str]) -> Vec<OsString> {
+    s.iter().map(OsString::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Action;
+
+    fn exec_args(p: &Plan) -> Vec<String> {
+        match &p.action {
+            Action::Exec { args } => args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            other => panic!("expected exec, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn arm_line_is_rewritten() {
+        let p = plan(
+            words(&[
+                "-Werror=unused-command-line-argument",
+                "-Uarm",
+                "-O2",
+                "-Wno-override-module",
+                "-c",
+                "foo.m.bc",
+                "-o",
+                "foo.o",
+            ]),
+            false,
+        );
+        assert_eq!(
+            exec_args(&p),
+            [
+                "-Werror=unused-command-line-argument",
+                "-O2",
+                "-Wno-override-module",
+                "-c",
+                "foo.m.bc",
+                "-o",
+                "foo.o",
+                NO_UNUSED_ARG
+            ]
+        );
+        assert_eq!(
+            p.fired.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            ["ir-drop-U", RULE_ADD_NO_UNUSED_ARG]
+        );
+    }
+
+    #[test]
+    fn separated_values_go_with_their_option() {
+        let p = plan(
+            words(&[
+                "-I", "inc", "-include", "x.h", "-D", "X", "-c", "-x", "ir", "in", "-o", "o",
+            ]),
+            true,
+        );
+        assert_eq!(
+            exec_args(&p),
+            [
+                "-D",
+                "X",
+                "-c",
+                "-x",
+                "ir",
+                "in",
+                "-o",
+                "o",
+                NO_OVERRIDE_MODULE
+            ]
+        );
+        assert_eq!(p.fired[0].removed, words(&["-I", "inc"]));
+        assert_eq!(p.fired[1].removed, words(&["-include", "x.h"]));
+    }
+
+    #[test]
+    fn classification() {
+        let c = |s: &[&str]| classify(&words(s));
+        assert_eq!(c(&["-c", "a.bc", "b.ll", "-o", "x.o"]), CcClass::IrCompile);
+        assert_eq!(c(&["-S", "a.bc"]), CcClass::IrCompile);
+        assert_eq!(c(&["-c", "-x", "ir", "a.o.tmp"]), CcClass::IrCompile);
+        assert_eq!(c(&["-c", "-xir", "-"]), CcClass::IrCompile);
+        assert_eq!(c(&["-c", "--language=ir", "-"]), CcClass::IrCompile);
+        assert!(matches!(c(&["-c", "-"]), CcClass::Other(_)));
+        assert!(matches!(c(&["-c", "a.bc", "b.c"]), CcClass::Other(_)));
+        assert!(matches!(c(&["-c", "-x", "c", "a.bc"]), CcClass::Other(_)));
+        assert!(matches!(
+            c(&["-c", "-x", "ir", "a", "-x", "none", "b.c"]),
+            CcClass::Other(_)
+        ));
+        assert!(matches!(c(&["-E", "a.bc"]), CcClass::Other(_)));
+        assert!(matches!(c(&["-c", "-M", "a.bc"]), CcClass::Other(_)));
+        assert!(matches!(c(&["a.bc", "-o", "a.out"]), CcClass::Other(_)));
+        assert!(matches!(c(&["-c"]), CcClass::Other(_)));
+        assert!(matches!(c(&["-c", "@rsp", "a.bc"]), CcClass::Other(_)));
+        // `-o x.c` is a value, not an input; `-MF dep.c` too.
+        assert_eq!(
+            c(&["-c", "a.bc", "-o", "x.c", "-MF", "dep.c"]),
+            CcClass::IrCompile
+        );
+        // After `--` everything is an input: an appended flag would be too.
+        assert!(matches!(
+            c(&["-c", "a.bc", "-o", "a.o", "--"]),
+            CcClass::Other(_)
+        ));
+        assert!(matches!(c(&["-c", "--", "a.bc"]), CcClass::Other(_)));
+        // `-Xclang` consumes its value: `-Xclang foo.c` is not an input.
+        assert_eq!(c(&["-c", "a.bc", "-Xclang", "foo.c"]), CcClass::IrCompile);
+        // Found in review: a trailing option without its value is not
+        // rewritten, or `-o` would take the appended flag as the file name.
+        for tail in [
+            "-o",
+            "-I",
+            "-Xclang",
+            "-x",
+            "-include",
+            "-MF",
+            "-Xpreprocessor",
+        ] {
+            assert_eq!(
+                c(&["-c", "a.bc", tail]),
+                CcClass::Other("the last option lacks its value"),
+                "{tail}"
+            );
+        }
+    }
+
+    #[test]
+    fn idempotent_and_no_duplicate_flags() {
+        let once = plan(
+            words(&[
+                "-Werror=unused-command-line-argument",
+                "-I",
+                "x",
+                "-c",
+                "a.bc",
+            ]),
+            false,
+        );
+        let twice = plan(exec_args(&once).iter().map(OsString::from).collect(), false);
+        assert_eq!(exec_args(&once), exec_args(&twice));
+        assert!(twice.fired.is_empty(), "{:?}", twice.fired);
+    }
+
+    #[test]
+    fn a_later_werror_reenables_the_warning() {
+        let p = plan(
+            words(&[
+                "-Wno-unused-command-line-argument",
+                "-Werror=unused-command-line-argument",
+                "-c",
+                "a.bc",
+            ]),
+            false,
+        );
+        assert_eq!(exec_args(&p).last().unwrap(), NO_UNUSED_ARG);
+    }
+
+    #[test]
+    fn output_forms() {
+        assert_eq!(output_of(&words(&["-o", "a", "-ob"])), Some(&b"b"[..]));
+        assert_eq!(output_of(&words(&["-c", "x"])), None);
+        assert_eq!(output_of(&words(&["--output=a.o"])), Some(&b"a.o"[..]));
+        assert_eq!(output_of(&words(&["--output", "b.o"])), Some(&b"b.o"[..]));
+    }
+}

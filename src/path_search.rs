@@ -1,0 +1,243 @@
+//! The one PATH search of the crate: what "the shim itself" is, and where the
+//! real tool (or a launcher, or a tool `--doctor`/`--demo` look for) is.
+//!
+//! A valid candidate for `name` in a search list (as ccache's
+//! `find_executable_in_path` numbers its exclusions):
+//! 1. is `dir/name` for a directory of the list, in order; an empty entry is
+//!    the current directory, as for `execvp`;
+//! 2. is a regular file with an execute bit;
+//! 3. is not the shim itself: not the same inode (symlink, hard link) and not
+//!    a byte-identical copy ([`SelfId`]).
+//!
+//! Relative directories are resolved against [`Search::base`] when set (the
+//! in-process golden tests), else against the process's working directory.
+
+use crate::{code, fail};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Identifies a file as "the shim itself": same inode, or a byte-identical copy.
+#[derive(Debug, Clone)]
+pub struct SelfId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    path: PathBuf,
+}
+
+impl SelfId {
+    /// The running binary, through the kernel's link to its image: one stat,
+    /// no readlink (this runs on every call).
+    pub fn current() -> Option<SelfId> {
+        Self::of(Path::new("/proc/self/exe"))
+    }
+
+    /// The binary at `path` (tests and the in-process host name their own).
+    pub fn of(path: &Path) -> Option<SelfId> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(SelfId {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Cheap for every real tool: only a file of exactly our size is read.
+    pub fn is(&self, candidate: &Path, meta: &std::fs::Metadata) -> bool {
+        if meta.dev() == self.dev && meta.ino() == self.ino {
+            return true;
+        }
+        meta.len() == self.len
+            && matches!(
+                (std::fs::read(candidate), std::fs::read(&self.path)),
+                (Ok(a), Ok(b)) if a == b
+            )
+    }
+}
+
+/// A `PATH` value as directories; an empty entry means the current
+/// directory, as for `execvp`.
+pub fn split_dirs(path: &OsStr) -> Vec<&OsStr> {
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|d| match d {
+            b"" => OsStr::new("."),
+            d => OsStr::from_bytes(d),
+        })
+        .collect()
+}
+
+/// Where to search, and how to talk about it in errors.
+pub struct Search<'a> {
+    pub dirs: Vec<&'a OsStr>,
+    /// The variable the list came from (`PATH`, `KBUILD_SHIM_PATH`).
+    pub var: &'a str,
+    /// The shim's identity; `None` if it cannot be told (then nothing is skipped).
+    pub me: Option<&'a SelfId>,
+    /// Directory that relative entries are relative to; `None` = the process's.
+    pub base: Option<&'a Path>,
+}
+
+/// What a search found: the first valid candidate, and the directories in
+/// which `name` was the shim itself.
+pub struct Found<'a> {
+    pub tool: Option<PathBuf>,
+    pub skipped: Vec<&'a OsStr>,
+}
+
+fn is_executable_file(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+impl<'a> Search<'a> {
+    fn stat(&self, p: &Path) -> Option<std::fs::Metadata> {
+        match self.base {
+            Some(b) if p.is_relative() => std::fs::metadata(b.join(p)).ok(),
+            _ => std::fs::metadata(p).ok(),
+        }
+    }
+
+    fn is_me(&self, p: &Path, m: &std::fs::Metadata) -> bool {
+        self.me.is_some_and(|me| match self.base {
+            Some(b) if p.is_relative() => me.is(&b.join(p), m),
+            _ => me.is(p, m),
+        })
+    }
+
+    /// The first valid candidate for `name` (see the module comment).
+    pub fn find(&self, name: &OsStr) -> Found<'a> {
+        let mut skipped = Vec::new();
+        for &dir in &self.dirs {
+            let cand = Path::new(dir).join(name);
+            let Some(meta) = self.stat(&cand) else {
+                continue;
+            };
+            if !is_executable_file(&meta) {
+                continue;
+            }
+            if self.is_me(&cand, &meta) {
+                skipped.push(dir);
+                continue;
+            }
+            return Found {
+                tool: Some(cand),
+                skipped,
+            };
+        }
+        Found {
+            tool: None,
+            skipped,
+        }
+    }
+
+    /// The directories in which `name` is the shim itself.
+    pub fn shim_dirs(&self, name: &OsStr) -> Vec<&'a OsStr> {
+        self.dirs
+            .iter()
+            .copied()
+            .filter(|d| {
+                let p = Path::new(d).join(name);
+                self.stat(&p).is_some_and(|m| self.is_me(&p, &m))
+            })
+            .collect()
+    }
+
+    /// The real tool for `tool`: a path (it has a `/`) is used as is unless it
+    /// is the shim; a name is the first valid candidate. `masquerade`: the
+    /// shim was invoked under this name, so "only the shim answers" is a loop.
+    pub fn tool(&self, tool: &OsStr, masquerade: bool) -> anyhow::Result<PathBuf> {
+        if tool.as_bytes().contains(&b'/') {
+            let p = PathBuf::from(tool);
+            return match self.stat(&p) {
+                Some(m) if self.is_me(&p, &m) => Err(fail(
+                    code::USAGE,
+                    format!(
+                        "loop: '{}' is kbuild-shim itself; give the real tool, or its name",
+                        p.display()
+                    ),
+                )),
+                Some(_) => Ok(p),
+                None => Err(fail(
+                    code::NOT_FOUND,
+                    format!("cannot find '{}'", p.display()),
+                )),
+            };
+        }
+        let Found {
+            tool: found,
+            skipped,
+        } = self.find(tool);
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        let (name, var) = (tool.to_string_lossy(), self.var);
+        if skipped.is_empty() {
+            return Err(fail(
+                code::NOT_FOUND,
+                format!("cannot find '{name}' in {var}"),
+            ));
+        }
+        let skipped = skipped
+            .iter()
+            .map(|d| d.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if masquerade {
+            // Invoked as `clang` and only the shim answers to `clang`: a loop.
+            return Err(fail(
+                code::USAGE,
+                format!(
+                    "loop: '{name}' in {var} is only kbuild-shim itself (in {skipped}); \
+                     put the directory of the real {name} after the shim's in {var}"
+                ),
+            ));
+        }
+        Err(fail(
+            code::NOT_FOUND,
+            format!("cannot find '{name}' in {var} (skipped {skipped})"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_entries_are_the_current_directory() {
+        assert_eq!(split_dirs(OsStr::new("/a::/b")), vec!["/a", ".", "/b"]);
+        assert_eq!(split_dirs(OsStr::new("")), vec!["."]);
+    }
+
+    #[test]
+    fn finds_relative_entries_against_the_base() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("bin")).unwrap();
+        let exe = d.path().join("bin/tool");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let s = Search {
+            dirs: vec![OsStr::new("bin")],
+            var: "PATH",
+            me: None,
+            base: Some(d.path()),
+        };
+        assert_eq!(
+            s.find(OsStr::new("tool")).tool,
+            Some(PathBuf::from("bin/tool"))
+        );
+        let me = SelfId::of(&exe).unwrap();
+        let s = Search { me: Some(&me), ..s };
+        assert!(s.find(OsStr::new("tool")).tool.is_none());
+        assert_eq!(s.shim_dirs(OsStr::new("tool")), vec![OsStr::new("bin")]);
+        let e = s.tool(OsStr::new("tool"), true).unwrap_err();
+        assert!(e.to_string().starts_with("loop: 'tool' in PATH"), "{e}");
+        let e = s.tool(OsStr::new("tool"), false).unwrap_err();
+        assert_eq!(crate::exit_code_of(&e), code::NOT_FOUND);
+    }
+}

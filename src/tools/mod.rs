@@ -1,0 +1,21 @@
+//! The tools behind the shim's own options: `--demo`, `--doctor`, `--report`
+//! and the toolchain discovery they share. They may use anything in the
+//! crate; nothing outside `tools/` imports them (docs/architecture.md; a
+//! test checks), so the hot path never carries their code or their costs.
+
+pub mod demo;
+pub mod doctor;
+pub mod report_summary;
+pub mod toolchain;
+
+use crate::cli::ToolRequest;
+
+/// Runs the tool and returns its exit code; an error is printed as one line.
+pub fn run(request: ToolRequest) -> u8 {
+    let result = match request {
+        ToolRequest::Demo { keep } => demo::run(keep.as_deref()),
+        ToolRequest::Doctor { kernel } => doctor::run(kernel.as_deref()),
+        ToolRequest::Report { file } => report_summary::summary(&file),
+    };
+    result.unwrap_or_else(|e| crate::shim::print_error(&e))
+}
