@@ -70,6 +70,11 @@ pub struct Invocation {
     pub role: Role,
     /// argv[1..] for the real tool.
     pub args: Vec<OsString>,
+    /// Prefix mode: a compiler launcher given before the tool
+    /// (`kbuild-shim ccache clang-22 …`), kept in front of the real tool.
+    pub launcher: Option<OsString>,
+    /// A one-line warning for the user (an unknown first word before clang/ld).
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +116,8 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             role: Role::of(&name),
             tool: name,
             args: argv,
+            launcher: None,
+            warning: None,
         }));
     }
     if argv.first().is_some_and(|a| a == "--demo") {
@@ -172,17 +179,49 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
             _ => break a,
         }
     };
+    let mut args: Vec<OsString> = rest.collect();
+    // The word after the tool, if it names a program (`ccache -s` does not).
+    let next_role = args
+        .first()
+        .filter(|a| !a.as_bytes().starts_with(b"-"))
+        .map(|a| Role::of(a));
+    let (tool, launcher, warning) = match next_role {
+        // `kbuild-shim ccache clang-22 …`: the role is the next word's, and
+        // the launcher stays in front of the real tool.
+        Some(_) if is_launcher(&tool) => (args.remove(0), Some(tool), None),
+        Some(Role::Cc | Role::Ld) if Role::of(&tool) == Role::Other => {
+            let warning = format!(
+                "warning: '{}' is neither clang nor ld, so no rule applies to this command; \
+                 to run a wrapper in front of '{}', set KBUILD_SHIM_LAUNCHER='{0}' instead",
+                tool.to_string_lossy(),
+                args[0].to_string_lossy()
+            );
+            (tool, None, Some(warning))
+        }
+        _ => (tool, None, None),
+    };
     let inv = Invocation {
         mode: Mode::Prefix,
         role: Role::of(&tool),
         tool,
-        args: rest.collect(),
+        args,
+        launcher,
+        warning,
     };
     Ok(if explain {
         Request::Explain(inv)
     } else {
         Request::Run(inv)
     })
+}
+
+/// Compiler launchers users put before the compiler (`CC="ccache clang"`);
+/// by base name.
+const LAUNCHERS: [&str; 4] = ["ccache", "sccache", "distcc", "icecc"];
+
+fn is_launcher(word: &OsStr) -> bool {
+    let name = Path::new(word).file_name().unwrap_or(word);
+    LAUNCHERS.iter().any(|l| name == *l)
 }
 
 /// The options after `--demo`: nothing, or `--keep DIR` (or `--keep=DIR`).
@@ -351,5 +390,45 @@ mod tests {
             let e = doc(bad).unwrap_err();
             assert_eq!(crate::exit_code_of(&e), code::USAGE, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_launcher_before_the_tool() {
+        let Request::Run(inv) =
+            parse(words(&["kbuild-shim", "ccache", "clang-22", "-c", "a.bc"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((inv.role, inv.tool.to_str()), (Role::Cc, Some("clang-22")));
+        assert_eq!(inv.launcher.as_deref(), Some(OsStr::new("ccache")));
+        assert_eq!(inv.args, words(&["-c", "a.bc"]));
+        let Request::Run(inv) =
+            parse(words(&["kbuild-shim", "/usr/bin/sccache", "ld.lld", "-r"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((inv.role, inv.launcher.is_some()), (Role::Ld, true));
+        // A launcher alone is just a tool of role Other.
+        let Request::Run(inv) = parse(words(&["kbuild-shim", "ccache", "-s"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (inv.role, inv.launcher, inv.args),
+            (Role::Other, None, words(&["-s"]))
+        );
+        // Any other wrapper before clang: passthrough, with a warning.
+        let Request::Run(inv) = parse(words(&["kbuild-shim", "mywrap", "clang", "-c"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((inv.role, inv.launcher), (Role::Other, None));
+        assert!(inv
+            .warning
+            .unwrap()
+            .contains("KBUILD_SHIM_LAUNCHER='mywrap'"));
+        let Request::Run(inv) = parse(words(&["kbuild-shim", "clang", "ld.lld"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!((inv.role, inv.warning), (Role::Cc, None));
     }
 }

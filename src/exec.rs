@@ -19,23 +19,29 @@ pub struct Command<'a> {
     pub env: Vec<(&'static str, OsString)>,
 }
 
+/// `path`: the `PATH` the tool gets (masquerade mode's cut list), if changed.
 pub fn command<'a>(
     program: &'a Path,
     args: &'a [OsString],
     depth: u32,
     launcher: Option<&'a Launcher>,
+    path: Option<OsString>,
 ) -> Command<'a> {
     let mut env = vec![(ENV_DEPTH, depth.saturating_add(1).to_string().into())];
     let tail = args.iter().map(OsString::as_os_str);
     match launcher {
-        None => Command {
-            program,
-            argv: std::iter::once(program.as_os_str()).chain(tail).collect(),
-            env,
-        },
+        None => {
+            env.extend(path.map(|p| ("PATH", p)));
+            Command {
+                program,
+                argv: std::iter::once(program.as_os_str()).chain(tail).collect(),
+                env,
+            }
+        }
         Some(l) => {
-            if let Some(p) = &l.path {
-                env.push(("PATH", p.clone()));
+            // The launcher's PATH was derived from `path` already.
+            if let Some(p) = l.path.clone().or(path) {
+                env.push(("PATH", p));
             }
             let argv = std::iter::once(l.program.as_os_str())
                 .chain(l.args.iter().map(OsString::as_os_str))
@@ -86,5 +92,16 @@ pub fn execv(program: &Path, argv: &[&OsStr]) -> std::io::Error {
     // SAFETY: `path` and every `ptrs` entry are NUL-terminated and outlive
     // the call; `ptrs` ends with a null pointer. execv returns only on error.
     unsafe { libc::execv(path.as_ptr(), ptrs.as_ptr()) };
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOEXEC) {
+        return err;
+    }
+    // A script without `#!`: as execvp (and shells) do, run it with /bin/sh,
+    // argv `/bin/sh FILE ARGS…`.
+    let sh = c"/bin/sh";
+    ptrs[0] = path.as_ptr();
+    ptrs.insert(0, sh.as_ptr());
+    // SAFETY: as above; `sh` is a static C string.
+    unsafe { libc::execv(sh.as_ptr(), ptrs.as_ptr()) };
     std::io::Error::last_os_error()
 }

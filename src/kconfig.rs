@@ -45,26 +45,32 @@ pub fn inline_state(
     }
     match objtree {
         None => from_auto_conf(Path::new(AUTO_CONF)),
-        Some(d) => from_auto_conf(&d.join(AUTO_CONF)),
+        Some(d) => from_auto_conf_at(&d.join(AUTO_CONF), Path::new(AUTO_CONF)),
     }
 }
 
 pub fn from_auto_conf(path: &Path) -> anyhow::Result<(Inline, Cow<'static, str>)> {
-    match std::fs::read(path) {
+    from_auto_conf_at(path, path)
+}
+
+/// Reads `path`, and names it `shown` in messages (the tree-relative path
+/// kbuild users know, whichever directory it was read from).
+fn from_auto_conf_at(read: &Path, shown: &Path) -> anyhow::Result<(Inline, Cow<'static, str>)> {
+    match std::fs::read(read) {
         Ok(text) => {
             let on = symbols(&text).any(|kv| kv == (OPTION.as_bytes(), &b"y"[..]));
             let state = if on { Inline::On } else { Inline::Off };
-            Ok((state, format!("{}", path.display()).into()))
+            Ok((state, format!("{}", shown.display()).into()))
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok((
             Inline::Unknown,
-            format!("no {ENV_INLINE} and no {}", path.display()).into(),
+            format!("no {ENV_INLINE} and no {}", shown.display()).into(),
         )),
         Err(e) => Err(fail(
             code::USAGE,
             format!(
                 "cannot read {}: {e} (set {ENV_INLINE}=y|n to decide without it)",
-                path.display()
+                shown.display()
             ),
         )),
     }

@@ -34,9 +34,10 @@ pub fn resolve(
         var: "PATH",
         me,
         base,
+        after: None,
     };
     let program = search
-        .tool(&words[0], false)
+        .tool(&words[0])
         .map_err(|e| e.context(ENV_LAUNCHER))?;
     let names = [
         Path::new(tool).file_name().unwrap_or(tool),

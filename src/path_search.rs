@@ -29,9 +29,11 @@ pub struct SelfId {
 
 impl SelfId {
     /// The running binary, through the kernel's link to its image: one stat,
-    /// no readlink (this runs on every call).
+    /// no readlink (this runs on every call). Without /proc (a chroot, a
+    /// minimal container), the file the kernel was asked to execute
+    /// (`AT_EXECFN`: for a masquerade link, the link, whose stat is the shim).
     pub fn current() -> Option<SelfId> {
-        Self::of(Path::new("/proc/self/exe"))
+        Self::of(Path::new("/proc/self/exe")).or_else(|| Self::of(&exec_fn()?))
     }
 
     /// The binary at `path` (tests and the in-process host name their own).
@@ -58,6 +60,34 @@ impl SelfId {
     }
 }
 
+/// The path the kernel was asked to execute, from the auxiliary vector.
+fn exec_fn() -> Option<PathBuf> {
+    use std::ffi::CStr;
+    // SAFETY: getauxval has no preconditions; a non-zero AT_EXECFN is a
+    // NUL-terminated string the kernel put on our stack, valid for the
+    // process's life.
+    let p = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const std::ffi::c_char;
+    if p.is_null() {
+        return None;
+    }
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    Some(PathBuf::from(OsStr::from_bytes(bytes)))
+}
+
+/// The search path `execvp` uses when `PATH` is unset (`confstr(_CS_PATH)`,
+/// "/bin:/usr/bin" with glibc).
+pub fn default_path() -> std::ffi::OsString {
+    let mut buf = vec![0u8; 256];
+    // SAFETY: buf is writable for its length; confstr writes at most that
+    // many bytes, NUL included, and returns the length it needs.
+    let n = unsafe { libc::confstr(libc::_CS_PATH, buf.as_mut_ptr().cast(), buf.len()) };
+    if n == 0 || n > buf.len() {
+        return "/bin:/usr/bin".into();
+    }
+    buf.truncate(n - 1);
+    std::ffi::OsString::from(OsStr::from_bytes(&buf))
+}
+
 /// A `PATH` value as directories; an empty entry means the current
 /// directory, as for `execvp`.
 pub fn split_dirs(path: &OsStr) -> Vec<&OsStr> {
@@ -79,6 +109,8 @@ pub struct Search<'a> {
     pub me: Option<&'a SelfId>,
     /// Directory that relative entries are relative to; `None` = the process's.
     pub base: Option<&'a Path>,
+    /// The shim's own directory the list was cut after (masquerade mode), for errors.
+    pub after: Option<&'a OsStr>,
 }
 
 /// What a search found: the first valid candidate, and the directories in
@@ -134,6 +166,28 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// The index of the first directory in which `name` is the shim itself:
+    /// in masquerade mode, the directory the shim was found through.
+    pub fn first_shim_dir(&self, name: &OsStr) -> Option<usize> {
+        self.dirs.iter().position(|d| {
+            let p = Path::new(d).join(name);
+            self.stat(&p).is_some_and(|m| self.is_me(&p, &m))
+        })
+    }
+
+    /// The list as a `PATH` value.
+    pub fn joined(&self) -> std::ffi::OsString {
+        OsStr::from_bytes(
+            &self
+                .dirs
+                .iter()
+                .map(|d| d.as_bytes())
+                .collect::<Vec<_>>()
+                .join(&b':'),
+        )
+        .to_owned()
+    }
+
     /// The directories in which `name` is the shim itself.
     pub fn shim_dirs(&self, name: &OsStr) -> Vec<&'a OsStr> {
         self.dirs
@@ -147,9 +201,9 @@ impl<'a> Search<'a> {
     }
 
     /// The real tool for `tool`: a path (it has a `/`) is used as is unless it
-    /// is the shim; a name is the first valid candidate. `masquerade`: the
-    /// shim was invoked under this name, so "only the shim answers" is a loop.
-    pub fn tool(&self, tool: &OsStr, masquerade: bool) -> anyhow::Result<PathBuf> {
+    /// is the shim; a name is the first valid candidate. A name that only the
+    /// shim answers to is not installed (127), as without the shim.
+    pub fn tool(&self, tool: &OsStr) -> anyhow::Result<PathBuf> {
         if tool.as_bytes().contains(&b'/') {
             let p = PathBuf::from(tool);
             return match self.stat(&p) {
@@ -174,32 +228,30 @@ impl<'a> Search<'a> {
         if let Some(found) = found {
             return Ok(found);
         }
-        let (name, var) = (tool.to_string_lossy(), self.var);
-        if skipped.is_empty() {
-            return Err(fail(
-                code::NOT_FOUND,
-                format!("cannot find '{name}' in {var}"),
-            ));
+        let mut msg = format!("cannot find '{}' in {}", tool.to_string_lossy(), self.var);
+        if let Some(dir) = self.after {
+            msg += &format!(
+                " after kbuild-shim's own directory '{}'",
+                dir.to_string_lossy()
+            );
         }
-        let skipped = skipped
-            .iter()
-            .map(|d| d.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if masquerade {
-            // Invoked as `clang` and only the shim answers to `clang`: a loop.
-            return Err(fail(
-                code::USAGE,
-                format!(
-                    "loop: '{name}' in {var} is only kbuild-shim itself (in {skipped}); \
-                     put the directory of the real {name} after the shim's in {var}"
-                ),
-            ));
+        if !skipped.is_empty() {
+            let skipped: Vec<_> = skipped.iter().map(|d| d.to_string_lossy()).collect();
+            msg += &format!(" (skipped {}: kbuild-shim itself)", skipped.join(", "));
         }
-        Err(fail(
-            code::NOT_FOUND,
-            format!("cannot find '{name}' in {var} (skipped {skipped})"),
-        ))
+        Err(fail(code::NOT_FOUND, msg))
+    }
+
+    /// Masquerade mode, as distcc's masquerade directory: search only after
+    /// the directory the shim was found through, so that two masquerading
+    /// wrappers (ccache's /usr/lib/ccache and the shim's) chain in either
+    /// order instead of calling each other. Returns the cut list as the
+    /// `PATH` to give the tool, when the list is `PATH` and was cut.
+    pub fn cut_after_shim_dir(&mut self, name: &'a OsStr) -> Option<std::ffi::OsString> {
+        let i = self.first_shim_dir(name)?;
+        self.after = Some(self.dirs[i]);
+        self.dirs.drain(..=i);
+        (self.var == "PATH").then(|| self.joined())
     }
 }
 
@@ -226,6 +278,7 @@ mod tests {
             var: "PATH",
             me: None,
             base: Some(d.path()),
+            after: None,
         };
         assert_eq!(
             s.find(OsStr::new("tool")).tool,
@@ -235,9 +288,22 @@ mod tests {
         let s = Search { me: Some(&me), ..s };
         assert!(s.find(OsStr::new("tool")).tool.is_none());
         assert_eq!(s.shim_dirs(OsStr::new("tool")), vec![OsStr::new("bin")]);
-        let e = s.tool(OsStr::new("tool"), true).unwrap_err();
-        assert!(e.to_string().starts_with("loop: 'tool' in PATH"), "{e}");
-        let e = s.tool(OsStr::new("tool"), false).unwrap_err();
+        let e = s.tool(OsStr::new("tool")).unwrap_err();
         assert_eq!(crate::exit_code_of(&e), code::NOT_FOUND);
+        assert_eq!(
+            e.to_string(),
+            "cannot find 'tool' in PATH (skipped bin: kbuild-shim itself)"
+        );
+        // Masquerade: the list is cut after the shim's own directory.
+        let mut s = Search {
+            dirs: vec![OsStr::new("x"), OsStr::new("bin"), OsStr::new("y")],
+            ..s
+        };
+        assert_eq!(s.cut_after_shim_dir(OsStr::new("tool")), Some("y".into()));
+        let e = s.tool(OsStr::new("tool")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot find 'tool' in PATH after kbuild-shim's own directory 'bin'"
+        );
     }
 }

@@ -82,7 +82,11 @@ impl Settings {
         };
         let (search_path, search_path_var) = match get(ENV_PATH) {
             Some(p) if !p.is_empty() => (Some(p), ENV_PATH),
-            _ => (get("PATH"), "PATH"),
+            // Unset PATH: the default search path, as execvp and shells use.
+            _ => (
+                Some(get("PATH").unwrap_or_else(crate::path_search::default_path)),
+                "PATH",
+            ),
         };
         let launcher = match text(ENV_LAUNCHER)? {
             None => None,

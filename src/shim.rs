@@ -69,26 +69,42 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
             ),
         ));
     }
+    if let Some(w) = &inv.warning {
+        eprintln!("kbuild-shim: {w}");
+    }
     let me = host.self_id();
-    let search = Search {
+    let mut search = Search {
         dirs: settings.search_dirs(),
         var: settings.search_path_var,
         me: me.as_ref(),
         base: host.cwd(),
+        after: None,
     };
-    let program = search.tool(&inv.tool, inv.mode == Mode::Masquerade)?;
+    // The PATH the tool (or launcher) gets: in masquerade mode, cut after the
+    // shim's own directory (see `Search::cut_after_shim_dir`).
+    let cut_path = match inv.mode {
+        Mode::Masquerade => search.cut_after_shim_dir(&inv.tool),
+        Mode::Prefix => None,
+    };
+    let program = search.tool(&inv.tool)?;
     let plan = match inv.role {
         Role::Cc => cc::plan(inv.args, settings.strict),
         Role::Ld => ld::plan(inv.args, &settings, host.cwd())?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
-    // Compilers only, like CMake's <LANG>_COMPILER_LAUNCHER: ccache and
+    // A launcher written before the tool stays there; KBUILD_SHIM_LAUNCHER is
+    // for compilers only, like CMake's <LANG>_COMPILER_LAUNCHER: ccache and
     // distcc do nothing useful for ld, and sccache rejects it.
-    let launcher = match (&settings.launcher, &plan.action, inv.role) {
-        (Some(words), Action::Exec { .. }, Role::Cc) => Some(launcher::resolve(
-            words,
+    let words = match (inv.launcher, &settings.launcher, inv.role) {
+        (Some(l), _, _) => Some(vec![l]),
+        (None, Some(w), Role::Cc) => Some(w.clone()),
+        _ => None,
+    };
+    let launcher = match (words, &plan.action) {
+        (Some(words), Action::Exec { .. }) => Some(launcher::resolve(
+            &words,
             &inv.tool,
-            host.var_os("PATH").as_deref(),
+            cut_path.clone().or_else(|| host.var_os("PATH")).as_deref(),
             me.as_ref(),
             host.cwd(),
         )?),
@@ -123,7 +139,7 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
     }
     match &plan.action {
         Action::Exec { args } => {
-            let cmd = exec::command(&program, args, settings.depth, launcher.as_ref());
+            let cmd = exec::command(&program, args, settings.depth, launcher.as_ref(), cut_path);
             let env: Vec<(&str, &OsStr)> =
                 cmd.env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
             match host.exec(cmd.program, &cmd.argv, &env) {

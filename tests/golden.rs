@@ -4,15 +4,27 @@
 //!
 //!     KBUILD_SHIM_BLESS=1 cargo test --test golden
 //!
-//! Each case runs the real binary twice against recording fake tools: once
-//! with `--explain` (what the golden file shows) and once for real, and the
-//! test checks the two agree: the argv the fake tool recorded is exactly the
-//! explained command, and "unchanged" means byte-identical to the input.
+//! Run one case (or those whose name contains a word):
+//!
+//!     KBUILD_SHIM_GOLDEN_CASE=arm-kbuild-ir-compile cargo test --test golden
+//!
+//! Each case runs twice, with `--explain` (what the golden file shows) and
+//! for real, and the test checks the two agree: the argv the tool received is
+//! exactly the explained command, and "unchanged" means byte-identical to the
+//! input. `golden_binary` runs the built binary against recording fake tools;
+//! `golden_in_process` calls `shim::run` with a recording `Host` (as
+//! ChromiumOS's compiler_wrapper runs `callCompiler` in its golden tests).
+//! A failure names the case.
 
 mod common;
 
 use common::*;
-use std::ffi::OsString;
+use kbuild_shim::host::Host;
+use kbuild_shim::path_search::SelfId;
+use kbuild_shim::shim::{self, Exit};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +110,7 @@ fn fixtures() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (d, rust, c)
 }
 
-fn run_case(case: &Case, tools: &Path, rust_obj: &Path, c_obj: &Path) -> String {
+fn run_case(case: &Case, runner: Runner, tools: &Path, rust_obj: &Path, c_obj: &Path) -> String {
     let work = tempfile::Builder::new()
         .prefix("golden.")
         .tempdir()
@@ -121,35 +133,72 @@ fn run_case(case: &Case, tools: &Path, rust_obj: &Path, c_obj: &Path) -> String 
     let record = root.join("record");
     let shimdir = root.join("shimbin");
     std::fs::create_dir_all(&shimdir).unwrap();
-    let path = if case.masquerade {
+    if case.masquerade {
         std::os::unix::fs::symlink(SHIM, shimdir.join(&case.run[0])).unwrap();
+    }
+    let input: Vec<OsString> = case.run[1..].iter().map(OsString::from).collect();
+    // One run: (succeeded, stdout, stderr) of the shim, and what the tool got.
+    let run = |explain: bool, masquerade: bool, path: &OsStr| -> Ran {
+        let _ = std::fs::remove_file(&record);
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), path.into()),
+            ("KBUILD_SHIM_TEST_RECORD".into(), record.clone().into()),
+        ];
+        env.extend(case.env.iter().map(|(k, v)| (k.into(), v.into())));
+        let mut argv: Vec<OsString> = if masquerade {
+            vec![shimdir.join(&case.run[0]).into()]
+        } else if explain {
+            vec![
+                "kbuild-shim".into(),
+                "--explain".into(),
+                (&case.run[0]).into(),
+            ]
+        } else {
+            vec!["kbuild-shim".into(), (&case.run[0]).into()]
+        };
+        argv.extend(input.iter().cloned());
+        match runner {
+            Runner::Binary => {
+                let mut c = std::process::Command::new(if masquerade {
+                    Path::new(&argv[0])
+                } else {
+                    Path::new(SHIM)
+                });
+                c.env_clear().args(&argv[1..]).current_dir(&cwd).envs(env);
+                let o = c.output().unwrap();
+                Ran {
+                    ok: o.status.success(),
+                    stderr: stderr(&o),
+                    stdout: o.stdout,
+                    tool_argv: read_record(&record),
+                }
+            }
+            Runner::InProcess => {
+                let host = Recorder {
+                    env: env
+                        .into_iter()
+                        .map(|(k, v)| (k.into_string().unwrap(), v))
+                        .collect(),
+                    cwd: cwd.clone(),
+                    stdout: RefCell::new(Vec::new()),
+                    exec: RefCell::new(None),
+                };
+                let exit = shim::run(&host, argv);
+                let tool_argv = host.exec.borrow().clone();
+                Ran {
+                    ok: matches!(exit, Ok(Exit::Code(0))),
+                    stdout: host.stdout.take(),
+                    stderr: format!("{exit:?}"),
+                    tool_argv,
+                }
+            }
+        }
+    };
+    let tools_only = std::env::join_paths([tools]).unwrap();
+    let path = if case.masquerade {
         std::env::join_paths([&shimdir, tools]).unwrap()
     } else {
-        std::env::join_paths([tools]).unwrap()
-    };
-    let input: Vec<OsString> = case.run[1..].iter().map(OsString::from).collect();
-    let command = |explain: bool| {
-        let mut c = if case.masquerade {
-            let mut c = std::process::Command::new(shimdir.join(&case.run[0]));
-            c.env_clear();
-            c
-        } else {
-            let mut c = shim();
-            c.env_clear();
-            if explain {
-                c.arg("--explain");
-            }
-            c.arg(&case.run[0]);
-            c
-        };
-        c.args(&input)
-            .current_dir(&cwd)
-            .env("PATH", &path)
-            .env("KBUILD_SHIM_TEST_RECORD", &record);
-        for (k, v) in &case.env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
+        tools_only.clone()
     };
 
     let mut out = format!("== {}\n$ ", case.name);
@@ -169,26 +218,16 @@ fn run_case(case: &Case, tools: &Path, rust_obj: &Path, c_obj: &Path) -> String 
 
     // Explain is only reachable in prefix mode; masquerade cases are checked
     // against the equivalent prefix-mode explanation.
-    let explained = if case.masquerade {
-        let mut c = shim();
-        c.env_clear()
-            .arg("--explain")
-            .arg(&case.run[0])
-            .args(&input)
-            .current_dir(&cwd)
-            .env("PATH", std::env::join_paths([tools]).unwrap());
-        for (k, v) in &case.env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    } else {
-        command(true)
-    };
-    check(&explained, &format!("{}: --explain", case.name));
+    let explained = run(true, false, &tools_only);
+    assert!(
+        explained.ok,
+        "{}: --explain failed: {}",
+        case.name, explained.stderr
+    );
     let explained = String::from_utf8(explained.stdout).unwrap();
-    let real = command(false);
-    check(&real, &format!("{}: run", case.name));
-    let recorded = read_record(&record);
+    let real = run(false, case.masquerade, &path);
+    assert!(real.ok, "{}: run failed: {}", case.name, real.stderr);
+    let recorded = real.tool_argv;
 
     let first = explained.lines().next().unwrap().to_string();
     let tool_path = tools.join(&case.run[0]);
@@ -247,41 +286,159 @@ fn run_case(case: &Case, tools: &Path, rust_obj: &Path, c_obj: &Path) -> String 
     out
 }
 
-#[test]
-fn golden() {
+#[derive(Clone, Copy, Debug)]
+enum Runner {
+    Binary,
+    InProcess,
+}
+
+struct Ran {
+    ok: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+    /// The real tool's argv (argv[0] is the program), if a tool ran.
+    tool_argv: Option<Vec<OsString>>,
+}
+
+/// The in-process host: the case's environment and directory; `exec`
+/// records instead of replacing the test process.
+struct Recorder {
+    env: HashMap<String, OsString>,
+    cwd: PathBuf,
+    stdout: RefCell<Vec<u8>>,
+    exec: RefCell<Option<Vec<OsString>>>,
+}
+
+impl Host for Recorder {
+    fn var_os(&self, key: &str) -> Option<OsString> {
+        self.env.get(key).cloned()
+    }
+    fn cwd(&self) -> Option<&Path> {
+        Some(&self.cwd)
+    }
+    fn self_id(&self) -> Option<SelfId> {
+        SelfId::of(Path::new(SHIM))
+    }
+    fn exec(&self, program: &Path, argv: &[&OsStr], _: &[(&str, &OsStr)]) -> std::io::Result<u8> {
+        assert_eq!(argv[0], program.as_os_str(), "argv[0] is the program");
+        *self.exec.borrow_mut() = Some(argv.iter().map(|a| a.to_os_string()).collect());
+        Ok(0)
+    }
+    fn write_stdout(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stdout.borrow_mut().extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+const HEADER: &str =
+    "# @generated by `KBUILD_SHIM_BLESS=1 cargo test --test golden` from cases.txt.\n\
+                      # Review changes to this file like changes to a spec.\n\n";
+
+/// expected.txt as (case name, block) in file order.
+fn expected_blocks(text: &str) -> Vec<(String, String)> {
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("== ") {
+            blocks.push((name.to_string(), String::new()));
+        }
+        if let Some((_, b)) = blocks.last_mut() {
+            b.push_str(line);
+            b.push('\n');
+        }
+    }
+    blocks
+}
+
+fn golden(runner: Runner) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let cases = parse_cases(&std::fs::read_to_string(dir.join("cases.txt")).unwrap());
     assert!(cases.len() >= 30, "only {} cases", cases.len());
+    let only = std::env::var("KBUILD_SHIM_GOLDEN_CASE").ok();
+    let selected: Vec<&Case> = cases
+        .iter()
+        .filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str())))
+        .collect();
+    assert!(
+        !selected.is_empty(),
+        "no case matches KBUILD_SHIM_GOLDEN_CASE={only:?}"
+    );
     let tools = fake_tools(TOOLS);
     let (_fx, rust_obj, c_obj) = fixtures();
-    let mut got = String::from(
-        "# @generated by `KBUILD_SHIM_BLESS=1 cargo test --test golden` from cases.txt.\n\
-         # Review changes to this file like changes to a spec.\n\n",
-    );
-    for c in &cases {
-        got += &run_case(c, tools.path(), &rust_obj, &c_obj);
-    }
+    let got: Vec<(String, String)> = selected
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                run_case(c, runner, tools.path(), &rust_obj, &c_obj),
+            )
+        })
+        .collect();
     let expected_path = dir.join("expected.txt");
+    let expected = expected_blocks(&std::fs::read_to_string(&expected_path).unwrap_or_default());
     if std::env::var_os("KBUILD_SHIM_BLESS").is_some() {
-        std::fs::write(&expected_path, &got).unwrap();
+        // Blessing a filtered run replaces only those cases' blocks.
+        let mut all: Vec<(String, String)> = cases
+            .iter()
+            .map(|c| {
+                let block = got
+                    .iter()
+                    .chain(&expected)
+                    .find(|(n, _)| *n == c.name)
+                    .map_or_else(String::new, |(_, b)| b.clone());
+                (c.name.clone(), block)
+            })
+            .collect();
+        all.retain(|(_, b)| !b.is_empty());
+        let text = all.iter().fold(HEADER.to_string(), |t, (_, b)| t + b);
+        std::fs::write(&expected_path, text.trim_end().to_string() + "\n").unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-    if got != expected {
-        let diff: Vec<String> = expected
-            .lines()
-            .zip(got.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(5)
-            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  got:      {b}", i + 1))
-            .collect();
-        panic!(
-            "golden output differs ({} vs {} lines); first differences:\n{}\n\
-             If the change is intended: KBUILD_SHIM_BLESS=1 cargo test --test golden",
-            expected.lines().count(),
-            got.lines().count(),
-            diff.join("\n")
-        );
+    let mut failures = Vec::new();
+    for (name, block) in &got {
+        let want = expected
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_str());
+        let Some(want) = want else {
+            failures.push(format!("case {name}: not in expected.txt"));
+            continue;
+        };
+        if want.trim_end() != block.trim_end() {
+            let (i, (a, b)) = want
+                .lines()
+                .zip(block.lines().chain(std::iter::repeat("<end>")))
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .unwrap_or((want.lines().count(), ("<end>", "<more lines>")));
+            failures.push(format!(
+                "case {name} ({runner:?}), line {} of its block:\n  expected: {a}\n  got:      {b}",
+                i + 1
+            ));
+        }
     }
+    if only.is_none() {
+        for (name, _) in &expected {
+            if !cases.iter().any(|c| &c.name == name) {
+                failures.push(format!("case {name}: in expected.txt but not in cases.txt"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden case(s) differ:\n{}\n\
+         Run one: KBUILD_SHIM_GOLDEN_CASE=NAME cargo test --test golden\n\
+         If the change is intended: KBUILD_SHIM_BLESS=1 cargo test --test golden",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn golden_binary() {
+    golden(Runner::Binary);
+}
+
+#[test]
+fn golden_in_process() {
+    golden(Runner::InProcess);
 }

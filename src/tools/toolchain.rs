@@ -35,12 +35,23 @@ pub fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBu
         var: "PATH",
         me,
         base: None,
+        after: None,
     };
     search.find(OsStr::new(name)).tool
 }
 
 pub fn version_of(path: &Path) -> Option<String> {
-    let out = Command::new(path)
+    version_with_path(path, None)
+}
+
+/// `path --version`'s version, run with `PATH=path_env` when given (as the
+/// shim would run it).
+pub fn version_with_path(path: &Path, path_env: Option<&OsStr>) -> Option<String> {
+    let mut cmd = Command::new(path);
+    if let Some(p) = path_env {
+        cmd.env("PATH", p);
+    }
+    let out = cmd
         .arg("--version")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
