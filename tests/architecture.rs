@@ -79,8 +79,8 @@ fn imports(me: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
             .collect();
         let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
         // `use crate::{a, b::c}` lists: take each item's first segment.
-        if tail.starts_with('{') {
-            let inner: String = tail[1..].chars().take_while(|&c| c != '}').collect();
+        if let Some(list) = tail.strip_prefix('{') {
+            let inner: String = list.chars().take_while(|&c| c != '}').collect();
             for item in inner.split(',') {
                 let first = item.trim().split("::").next().unwrap_or("").trim();
                 let cand = if base.is_empty() {
