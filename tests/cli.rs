@@ -397,3 +397,74 @@ fn ignored_signals_and_the_signal_mask_reach_the_real_tool() {
     assert!(!plain.contains("SigIgn:\t0000000000000000"), "{plain}");
     assert_eq!(run(SHIM), plain);
 }
+
+/// Issue 12.2: without /proc (a chroot, a minimal container) the shim still
+/// knows itself (from AT_EXECFN), so masquerade mode finds the real tool
+/// instead of calling itself until the depth limit.
+#[test]
+fn masquerade_works_without_proc() {
+    let unshare = real_tool("unshare");
+    let mount = real_tool("mount");
+    let bin = shim_dir(&["clang-22"]);
+    let tools = fake_tools(&["clang-22"]);
+    let record = tools.path().join("rec");
+    let path = std::env::join_paths([bin.path(), tools.path()]).unwrap();
+    let o = Command::new(unshare)
+        // A private mount namespace (and user namespace, so no root is
+        // needed) whose /proc is an empty tmpfs.
+        .args([
+            "-rm",
+            "/bin/sh",
+            "-c",
+            "\"$0\" -t tmpfs none /proc && shift && exec \"$@\"",
+        ])
+        .arg(&mount)
+        .arg("-")
+        .arg(bin.path().join("clang-22"))
+        .args(["-c", "x.bc"])
+        .env("PATH", &path)
+        .env("KBUILD_SHIM_TEST_RECORD", &record)
+        .output()
+        .unwrap();
+    check(&o, "masquerade without /proc");
+    let argv = read_record(&record).expect("the real (fake) clang-22 ran");
+    assert_eq!(argv[0], tools.path().join("clang-22").as_os_str());
+}
+
+/// Issue 12.5: with PATH unset, the default search path (confstr's
+/// `_CS_PATH`), as execvp and shells use; Debian's clang-22 is in /usr/bin.
+#[test]
+fn an_unset_path_means_the_default_search_path() {
+    real_tool("clang-22");
+    let o = shim()
+        .env_clear()
+        .args(["clang-22", "--version"])
+        .output()
+        .unwrap();
+    check(&o, "env -i kbuild-shim clang-22 --version");
+    assert!(stdout(&o).contains("clang version 22."), "{}", stdout(&o));
+}
+
+/// Issue 12.6: a tool that is a shell script without `#!` runs with /bin/sh,
+/// as execvp runs it (execv alone fails with ENOEXEC).
+#[test]
+fn a_script_without_a_shebang_runs_with_bin_sh() {
+    let tools = tempfile::tempdir().unwrap();
+    let rec = tools.path().join("rec");
+    write_exe(
+        &tools.path().join("clang-22"),
+        "printf '%s\\n' \"$0\" \"$@\" > \"$REC\"\nexit 3\n",
+    );
+    let o = shim()
+        .args(["clang-22", "-c", "x.c"])
+        .env("PATH", tools.path())
+        .env("REC", &rec)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(
+        got,
+        format!("{}\n-c\nx.c\n", tools.path().join("clang-22").display())
+    );
+}

@@ -426,3 +426,127 @@ fn distcc_as_launcher_sends_c_compiles_to_the_daemon_and_runs_ir_compiles_locall
     // distcc only distributes C-family sources: the IR compile ran locally.
     assert_eq!(daemon.log().matches("COMPILE_OK").count(), jobs_before);
 }
+
+/// Debian's ccache masquerade directory, as update-ccache-symlinks makes it
+/// for the installed compilers (the test sets it up if the trigger has not).
+fn ccache_masquerade_dir() -> PathBuf {
+    let dir = PathBuf::from("/usr/lib/ccache");
+    real_tool("ccache");
+    if !dir.join("clang-22").exists() {
+        let o = Command::new("update-ccache-symlinks").output();
+        assert!(
+            o.is_ok_and(|o| o.status.success()),
+            "update-ccache-symlinks failed"
+        );
+    }
+    let link = std::fs::read_link(dir.join("clang-22")).expect("/usr/lib/ccache/clang-22");
+    assert!(link.ends_with("ccache"), "{}", link.display());
+    dir
+}
+
+/// Issue 12.1: ccache's masquerade directory and the shim's, both in PATH in
+/// either order, used the way make uses them (execvp of `clang-22`). Each
+/// picks the first `clang-22` that is not itself; the shim then searches only
+/// after its own directory (as distcc does), so the chain ends at the real
+/// clang instead of looping, and ccache still caches.
+#[test]
+fn ccache_and_shim_masquerade_dirs_chain_in_either_order() {
+    let ccache_dir = ccache_masquerade_dir();
+    let shims = shim_dir(&["clang-22"]);
+    let work = sources();
+    let plain = run_in(
+        work.path(),
+        real_tool("clang-22"),
+        &["-c", "x.bc", "-o", "plain.o", "-Wno-override-module"],
+    );
+    check(&plain, "plain IR compile");
+    for (order, first, second) in [
+        ("shim first", shims.path(), ccache_dir.as_path()),
+        ("ccache first", ccache_dir.as_path(), shims.path()),
+    ] {
+        let cache = tempfile::tempdir().unwrap();
+        let path = std::env::join_paths([first, second, Path::new("/usr/bin"), Path::new("/bin")])
+            .unwrap();
+        let make_runs = |args: &[&str]| {
+            let o = Command::new("/bin/sh")
+                .current_dir(work.path())
+                .args(["-c", "exec clang-22 \"$@\"", "clang-22"])
+                .args(args)
+                .env("PATH", &path)
+                .env("CCACHE_DIR", cache.path())
+                .env_remove("CCACHE_DISABLE")
+                .output()
+                .unwrap();
+            check(&o, &format!("{order}: clang-22 {args:?}"));
+        };
+        for out in ["c1.o", "c2.o"] {
+            make_runs(&["-O2", "-c", "x.c", "-o", out]);
+        }
+        assert_eq!(ccache_stat(cache.path(), "direct_cache_hit"), 1, "{order}");
+        assert_eq!(ccache_stat(cache.path(), "cache_miss"), 1, "{order}");
+        // The IR compile fails plainly (-Uarm, -I, -Wp with -Werror=unused…):
+        // it succeeds only if the shim rewrote it on the way.
+        let mut a: Vec<&str> = IR_FLAGS.to_vec();
+        a.extend(["x.bc", "-o", "ir.o"]);
+        make_runs(&a);
+        assert_eq!(
+            std::fs::read(work.path().join("ir.o")).unwrap(),
+            std::fs::read(work.path().join("plain.o")).unwrap(),
+            "{order}"
+        );
+        assert_eq!(
+            ccache_stat(cache.path(), "unsupported_source_language"),
+            1,
+            "{order}"
+        );
+    }
+}
+
+/// Issue 12.9: `CC="kbuild-shim ccache clang-22"` keeps ccache in front and
+/// still applies the rules; another wrapper before clang gets a warning.
+#[test]
+fn a_launcher_written_before_the_tool_stays_in_front() {
+    let ccache = real_tool("ccache");
+    let work = sources();
+    let cache = work.path().join("ccache");
+    let run = |args: &[&str]| {
+        let o = shim()
+            .current_dir(work.path())
+            .arg(&ccache)
+            .arg("clang-22")
+            .args(args)
+            .env("CCACHE_DIR", &cache)
+            .env_remove("CCACHE_DISABLE")
+            .output()
+            .unwrap();
+        check(&o, &format!("kbuild-shim ccache clang-22 {args:?}"));
+    };
+    for out in ["c1.o", "c2.o"] {
+        run(&["-O2", "-c", "x.c", "-o", out]);
+    }
+    assert_eq!(ccache_stat(&cache, "direct_cache_hit"), 1);
+    let mut a: Vec<&str> = IR_FLAGS.to_vec();
+    a.extend(["x.bc", "-o", "ir.o"]);
+    run(&a); // fails unless rewritten
+    assert_eq!(ccache_stat(&cache, "unsupported_source_language"), 1);
+
+    let fakes = fake_tools(&["clang-22"]);
+    launcher(fakes.path(), "mywrap", "shift 0; exec \"$@\"");
+    let o = shim()
+        .args(["mywrap", "clang-22", "-c", "x.bc"])
+        .env("PATH", path_with(&[fakes.path()]))
+        .env("LAUNCHER_RECORD", work.path().join("l.rec"))
+        .env("KBUILD_SHIM_TEST_RECORD", work.path().join("t.rec"))
+        .output()
+        .unwrap();
+    check(&o, "an unknown wrapper before clang");
+    assert_eq!(
+        stderr(&o),
+        "kbuild-shim: warning: 'mywrap' is neither clang nor ld, so no rule applies to this \
+         command; to run a wrapper in front of 'clang-22', set KBUILD_SHIM_LAUNCHER='mywrap' \
+         instead\n"
+    );
+    // Passed through unchanged.
+    let got = read_record(&work.path().join("t.rec")).unwrap();
+    assert_eq!(got[1..], words(&["-c", "x.bc"])[..]);
+}
