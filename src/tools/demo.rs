@@ -47,6 +47,51 @@ const TREE: &[(&str, u32, &[u8])] = &[
         0o755,
         include_bytes!("../../examples/minikbuild/check-inline.sh"),
     ),
+    (
+        "fs/foo/Kbuild",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/Kbuild"),
+    ),
+    (
+        "fs/foo/include/foo.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/include/foo.h"),
+    ),
+    (
+        "fs/foo/foo_rs.rs",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/foo_rs.rs"),
+    ),
+    (
+        "fs/foo/foo_super.c",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/foo_super.c"),
+    ),
+    (
+        "extmod/Kbuild",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/Kbuild"),
+    ),
+    (
+        "extmod/include/extmod.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/include/extmod.h"),
+    ),
+    (
+        "extmod/include/extmod-config.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/include/extmod-config.h"),
+    ),
+    (
+        "extmod/extmod_rs.rs",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/extmod_rs.rs"),
+    ),
+    (
+        "extmod/extmod_c.c",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/extmod_c.c"),
+    ),
 ];
 
 /// Marks a directory as written by `--demo`, so `--keep` may replace it.
@@ -375,6 +420,8 @@ impl Builder<'_> {
             .arg(dir)
             .args(["-j2", "--no-print-directory"])
             .arg(format!("ARCH={}", row.arch))
+            // The rows below expect v2's ld step; the tree defaults to merged.
+            .arg("RULES=v2")
             .arg(format!("INLINE={}", u8::from(row.inline)))
             .arg(format!("LTO={}", u8::from(row.lto)))
             .arg(format!("RUSTC={}", quote(&self.tools.rustc.path)));
