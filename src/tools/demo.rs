@@ -434,10 +434,11 @@ fn ld_step(stderr: &[u8], obj: &str) -> LdStep {
     };
     let copy = format!(" && cp -p {obj} {tmp}");
     let copy_rule = format!("# rule {}:", ld::RULE_COPY);
+    // Lines, not pairs of lines: with make -j2 another shim's log lines may
+    // come between the copy and its rule line.
     let lines: Vec<&str> = text.lines().collect();
-    let copied = lines
-        .windows(2)
-        .any(|w| w[0].ends_with(&copy) && w[1].contains(&copy_rule));
+    let copied =
+        lines.iter().any(|l| l.ends_with(&copy)) && lines.iter().any(|l| l.contains(&copy_rule));
     if copied {
         return LdStep::Copied;
     }
@@ -976,6 +977,11 @@ mod tests {
         let copy = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
             kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n";
         assert_eq!(ld_step(copy, "rust/foo.o"), LdStep::Copied);
+        let interleaved = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
+            kbuild-shim[INFO]: cd /t && /usr/bin/clang-22 -c -o cfile.o cfile.c\n\
+            kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n\
+            kbuild-shim[INFO]: # passthrough: an input is not LLVM IR\n";
+        assert_eq!(ld_step(interleaved, "rust/foo.o"), LdStep::Copied);
         // Another Rust object's copy says nothing about this one.
         assert_eq!(ld_step(copy, "fs/foo/foo_rs.o"), LdStep::None);
         let ran =
