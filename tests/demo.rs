@@ -9,9 +9,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const ARM_ERROR: &str = "clang-22: error: argument unused during compilation: '-U arm'";
-const UM_ERROR: &str =
-    "clang-22: error: argument unused during compilation: '-I ./arch/um/include/shared' (+2 more)";
+const UNUSED: &str = "clang-22: error: argument unused during compilation: ";
 
 fn demo(args: &[&OsStr], env: &[(&str, &OsStr)]) -> Output {
     let mut c = shim();
@@ -37,29 +35,94 @@ fn rows(out: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The lines under "plain clang's first error:".
+fn notes(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip_while(|l| *l != "plain clang's first error:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
+/// The verdict, its continuation lines joined.
+fn verdict(out: &str) -> String {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with("verdict: "));
+    let mut v = lines.next().expect("a verdict line").to_owned();
+    for l in lines.take_while(|l| l.starts_with("  ")) {
+        v.push(' ');
+        v.push_str(l.trim_start());
+    }
+    v
+}
+
 /// What every successful demo prints, row by row.
 fn assert_table(out: &str) {
-    let want: [&[&str]; 6] = [
-        &[
+    let ok = |arch: &str, rules: &str, extra: &str, inline: &str, ld: &str, plain: &str| {
+        let inlined = if inline == "1" { "yes" } else { "no" };
+        [arch, rules, extra, inline, "1", "ok", inlined, ld, plain]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let want = [
+        [
             "arch",
-            "config",
-            "with shim",
-            "helper inlined",
-            "ld step",
-            "without shim",
-        ],
-        &["x86_64", "INLINE=1 LTO=1", "ok", "yes", "ran", "ok"],
-        &["arm", "INLINE=1 LTO=1", "ok", "yes", "ran", ARM_ERROR],
-        &["um", "INLINE=1 LTO=1", "ok", "yes", "ran", UM_ERROR],
-        &["arm64", "INLINE=1 LTO=1", "ok", "yes", "ran", "ok"],
-        &["x86_64", "INLINE=0 LTO=1", "ok", "no", "skipped-copy", "ok"],
+            "rules",
+            "extra",
+            "INLINE",
+            "LTO",
+            "shim",
+            "inlined",
+            "Rust ld -r",
+            "plain clang",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        ok("x86_64", "merged", "-", "1", "ran", "ok"),
+        ok("arm", "merged", "-", "1", "ran", "FAILED [1]"),
+        ok("um", "merged", "-", "1", "ran", "FAILED [2]"),
+        ok("arm64", "merged", "-", "1", "ran", "ok"),
+        ok("riscv", "merged", "-", "1", "ran", "ok"),
+        ok("loongarch", "merged", "-", "1", "ran", "ok"),
+        ok(
+            "x86_64",
+            "merged",
+            "subdir-ccflags-y",
+            "1",
+            "ran",
+            "FAILED [3]",
+        ),
+        ok("x86_64", "merged", "M=extmod", "1", "ran", "FAILED [4]"),
+        ok("x86_64", "merged", "KCFLAGS", "1", "ran", "FAILED [5]"),
+        ok("x86_64", "v2", "-", "0", "skipped-copy", "ok"),
+        ok("x86_64", "merged", "-", "0", "not run", "ok"),
     ];
     assert_eq!(rows(out), want, "\n{out}");
-    let verdict = out.lines().find(|l| l.starts_with("verdict: ")).unwrap();
-    assert!(
-        verdict.starts_with("verdict: OK: plain clang fails on arm, um;"),
-        "{verdict}"
+    let want_notes = [
+        format!("[1] {UNUSED}'-U arm'"),
+        format!("[2] {UNUSED}'-I ./arch/um/include/shared' (+2 more)"),
+        format!("[3] {UNUSED}'-I fs/foo/include'"),
+        format!("[4] {UNUSED}'-I extmod/include' (+1 more)"),
+        format!("[5] {UNUSED}'-fmacro-prefix-map=/usr/src/linux=.'"),
+    ];
+    assert_eq!(notes(out), want_notes, "\n{out}");
+    assert_eq!(
+        verdict(out),
+        "verdict: OK: plain clang broke on arm ('-U arm'), um ('-I ./arch/um/include/shared'), \
+         x86_64 subdir-ccflags-y ('-I fs/foo/include'), x86_64 M=extmod ('-I extmod/include'), \
+         x86_64 KCFLAGS ('-fmacro-prefix-map=/usr/src/linux=.') and passed on x86_64, arm64, \
+         riscv, loongarch, x86_64 v2 INLINE=0, x86_64 merged INLINE=0; with the shim all 11 \
+         builds pass, inlining is proven in every INLINE=1 build, and with INLINE=0 the Rust \
+         ld -r is a copy under RULES=v2 and not run under merged",
+        "\n{out}"
     );
+    // Readable in 100 columns (the first two lines and --keep's name paths).
+    for l in out
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("trees kept in "))
+    {
+        assert!(l.chars().count() <= 100, "wider than 100 columns: {l}");
+    }
     let tools = out.lines().next().unwrap();
     assert!(tools.starts_with("toolchain: rustc "), "{tools}");
     assert!(tools.contains("clang-22"), "{tools}");
@@ -102,21 +165,35 @@ fn demo_keep_leaves_trees() {
     assert_eq!(
         dirs,
         [
-            "arm-inline1-lto1-plain",
-            "arm-inline1-lto1-shim",
-            "arm64-inline1-lto1-plain",
-            "arm64-inline1-lto1-shim",
-            "um-inline1-lto1-plain",
-            "um-inline1-lto1-shim",
-            "x86_64-inline0-lto1-plain",
-            "x86_64-inline0-lto1-shim",
-            "x86_64-inline1-lto1-plain",
-            "x86_64-inline1-lto1-shim",
+            "arm-merged-inline1-lto1-plain",
+            "arm-merged-inline1-lto1-shim",
+            "arm64-merged-inline1-lto1-plain",
+            "arm64-merged-inline1-lto1-shim",
+            "loongarch-merged-inline1-lto1-plain",
+            "loongarch-merged-inline1-lto1-shim",
+            "riscv-merged-inline1-lto1-plain",
+            "riscv-merged-inline1-lto1-shim",
+            "um-merged-inline1-lto1-plain",
+            "um-merged-inline1-lto1-shim",
+            "x86_64-merged-inline0-lto1-plain",
+            "x86_64-merged-inline0-lto1-shim",
+            "x86_64-merged-inline1-lto1-extmod-plain",
+            "x86_64-merged-inline1-lto1-extmod-shim",
+            "x86_64-merged-inline1-lto1-kcflags-plain",
+            "x86_64-merged-inline1-lto1-kcflags-shim",
+            "x86_64-merged-inline1-lto1-plain",
+            "x86_64-merged-inline1-lto1-shim",
+            "x86_64-merged-inline1-lto1-subdir-plain",
+            "x86_64-merged-inline1-lto1-subdir-shim",
+            "x86_64-v2-inline0-lto1-plain",
+            "x86_64-v2-inline0-lto1-shim",
         ]
     );
-    let arm = keep.join("arm-inline1-lto1-shim");
+    let arm = keep.join("arm-merged-inline1-lto1-shim");
     assert!(is_elf(&arm.join("rust/foo.o")));
-    assert!(!keep.join("arm-inline1-lto1-plain/rust/foo.o").exists());
+    assert!(!keep
+        .join("arm-merged-inline1-lto1-plain/rust/foo.o")
+        .exists());
     let mode = std::fs::metadata(arm.join("check-inline.sh"))
         .unwrap()
         .permissions()
@@ -136,7 +213,7 @@ fn demo_keep_leaves_trees() {
     assert_table(&stdout(&o));
     assert!(!stdout(&o).contains(&shimdir.display().to_string()));
 
-    let foreign = keep.join("um-inline1-lto1-plain");
+    let foreign = keep.join("um-merged-inline1-lto1-plain");
     std::fs::remove_file(foreign.join(".kbuild-shim-demo")).unwrap();
     let o = demo(&[OsStr::new("--keep"), keep.as_os_str()], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

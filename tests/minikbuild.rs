@@ -37,6 +37,20 @@ fn nm(obj: &Path) -> String {
     stdout(&o)
 }
 
+/// The always_inline helpers each Rust object of the tree calls.
+fn helpers_called(obj: &Path) -> &'static [&'static str] {
+    if obj.ends_with("rust/foo.o") {
+        &[
+            "rust_helper_add",
+            "rust_helper_rotl",
+            "rust_helper_mul_wide",
+        ]
+    } else {
+        // Module objects; rust_helper_module_only is only in helpers_module.bc.
+        &["rust_helper_add", "rust_helper_module_only"]
+    }
+}
+
 /// Independent of check-inline.sh: the symbol table of the final object.
 /// Linked in (`llvm-link --internalize`), an inlined helper vanishes while
 /// the never-inlined control stays as a local function; not linked in,
@@ -47,11 +61,7 @@ fn assert_symbols(obj: &Path, inlined: bool) {
         syms.lines()
             .any(|l| l.split_whitespace().rev().take(2).eq([name, kind]))
     };
-    for h in [
-        "rust_helper_add",
-        "rust_helper_rotl",
-        "rust_helper_mul_wide",
-    ] {
+    for h in helpers_called(obj) {
         let mentioned = syms.contains(h);
         assert_eq!(mentioned, !inlined, "{h} in {}:\n{syms}", obj.display());
         assert_eq!(has("U", h), !inlined, "{h} in {}:\n{syms}", obj.display());
@@ -63,50 +73,84 @@ fn assert_symbols(obj: &Path, inlined: bool) {
     );
 }
 
-/// One ARCH with INLINE=1 LTO=0: plain clang-22 (failing with exactly
-/// `plain_errors`, or passing), then through the shim with verify-inline.
-fn arch_case(arch: &str, plain_errors: &[String]) {
+/// verify-inline's report for every object in `rust_objs`, and nothing else.
+fn assert_verified(out: &str, what: &str, rust_objs: &[&str]) {
+    for want in [
+        "PASS: rust_uses_helper: no call to rust_helper_* in its disassembly",
+        "PASS: no always_inline rust_helper_* symbol is global or undefined",
+        "PASS: negative control: rust_uses_noinline_helper still calls rust_helper_noinline_mix",
+    ] {
+        assert_eq!(
+            out.lines().filter(|l| *l == want).count(),
+            rust_objs.len(),
+            "{what}: '{want}' per object in:\n{out}"
+        );
+    }
+    let checked: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("inline check: "))
+        .collect();
+    let want: Vec<String> = rust_objs
+        .iter()
+        .map(|o| format!("inline check: OK ({o})"))
+        .collect();
+    assert_eq!(checked, want, "{what}:\n{out}");
+}
+
+/// One build of the mini tree with INLINE=1 LTO=0 plus `extra` make
+/// arguments: plain clang-22 (failing with exactly `plain_errors`, or
+/// passing), then through the shim, with verify-inline proving that every
+/// Rust object in `rust_objs` (all the build has) inlined its helpers.
+/// Returns the temporary directory, the shim's tree and its build output.
+fn variant_case(
+    arch: &str,
+    extra: &[&str],
+    plain_errors: &[String],
+    rust_objs: &[&str],
+) -> (tempfile::TempDir, PathBuf, Output) {
     need_minikbuild_tools();
     let t = tempfile::tempdir().unwrap();
-    let v = vars(arch, 1, 0);
+    let mut v = vars(arch, 1, 0);
+    v.extend(extra.iter().map(|s| s.to_string()));
+    let what = format!("{arch} {extra:?}");
 
     let plain = mini_tree(t.path(), "plain");
     let mut args = v.clone();
     args.extend(["CC=clang-22".into(), "LD=ld.lld-22".into()]);
     let o = make_s(&plain, &args, &[]);
+    let last = rust_objs.last().unwrap();
     if plain_errors.is_empty() {
-        check(&o, &format!("plain {arch} build"));
-        assert!(is_elf(&plain.join("rust/foo.o")));
+        check(&o, &format!("plain {what} build"));
+        for obj in rust_objs {
+            assert!(is_elf(&plain.join(obj)), "{what}: {obj}");
+        }
     } else {
         assert!(
             !o.status.success(),
-            "plain {arch} must fail:\n{}",
+            "plain {what} must fail:\n{}",
             stderr(&o)
         );
-        assert_eq!(error_lines(&o), plain_errors, "plain {arch}");
-        assert!(!plain.join("rust/foo.o").exists());
+        assert_eq!(error_lines(&o), plain_errors, "plain {what}");
+        assert!(!plain.join(last).exists(), "{what}: {last}");
     }
 
     let shim = mini_tree(t.path(), "shim");
     let mut args = v;
     args.extend(shim_tools());
-    check(&make_s(&shim, &args, &[]), &format!("shim {arch} build"));
+    let built = make_s(&shim, &args, &[]);
+    check(&built, &format!("shim {what} build"));
     args.push("verify-inline".into());
     let o = make_s(&shim, &args, &[]);
-    check(&o, &format!("shim {arch} verify-inline"));
-    let out = stdout(&o);
-    for want in [
-        "PASS: rust_uses_helper: no call to rust_helper_* in its disassembly",
-        "PASS: no always_inline rust_helper_* symbol is global or undefined",
-        "PASS: negative control: rust_uses_noinline_helper still calls rust_helper_noinline_mix",
-        "inline check: OK (rust/foo.o)",
-    ] {
-        assert!(
-            out.lines().any(|l| l == want),
-            "{arch}: no '{want}' in:\n{out}"
-        );
+    check(&o, &format!("shim {what} verify-inline"));
+    assert_verified(&stdout(&o), &what, rust_objs);
+    for obj in rust_objs {
+        assert_symbols(&shim.join(obj), true);
     }
-    assert_symbols(&shim.join("rust/foo.o"), true);
+    (t, shim, built)
+}
+
+fn arch_case(arch: &str, plain_errors: &[String]) {
+    variant_case(arch, &[], plain_errors, &["rust/foo.o"]);
 }
 
 #[test]
@@ -117,6 +161,19 @@ fn x86_64_plain_passes_shim_inlines() {
 #[test]
 fn arm64_plain_passes_shim_inlines() {
     arch_case("arm64", &[]);
+}
+
+/// riscv and loongarch pass with plain clang-22 too: their 6.12 flags put
+/// nothing preprocessor-only on the IR compile, and the merged rule's
+/// -Wno-override-module covers rustc's other triple.
+#[test]
+fn riscv_plain_passes_shim_inlines() {
+    arch_case("riscv", &[]);
+}
+
+#[test]
+fn loongarch_plain_passes_shim_inlines() {
+    arch_case("loongarch", &[]);
 }
 
 #[test]
@@ -134,6 +191,218 @@ fn um_plain_fails_on_unused_includes_shim_inlines() {
             unused("-I ./arch/um/include/shared/skas"),
         ],
     );
+}
+
+/// What a packager passes for reproducible builds: clang uses the debug
+/// map on an IR compile and reports the macro map as unused.
+const KCFLAGS: &str =
+    "KCFLAGS=-fdebug-prefix-map=/usr/src/linux=. -fmacro-prefix-map=/usr/src/linux=.";
+
+/// A directory whose Kbuild says `subdir-ccflags-y += -I$(src)/include`
+/// (the fs/bcachefs shape, docs/kbuild-pipeline.md §8) breaks its Rust
+/// object on x86_64, where the arch flags alone pass. Its module object is
+/// linked against helpers_module.bc (part-of-module), the built-in
+/// rust/foo.o against helpers.bc.
+#[test]
+fn subdir_ccflags_break_plain_clang_shim_inlines() {
+    let (_t, shim, built) = variant_case(
+        "x86_64",
+        &["SUBDIR=1"],
+        &[unused("-I fs/foo/include")],
+        &["rust/foo.o", "fs/foo/foo_rs.o"],
+    );
+    let log = stdout(&built);
+    for link in [
+        "llvm-link-22 --internalize --suppress-warnings rust/foo.bc helpers.bc -o rust/foo.m.bc",
+        "llvm-link-22 --internalize --suppress-warnings fs/foo/foo_rs.bc helpers_module.bc \
+         -o fs/foo/foo_rs.m.bc",
+    ] {
+        assert!(log.contains(link), "no '{link}' in:\n{log}");
+    }
+    assert!(
+        log.contains("-DMODULE") && log.contains("-emit-llvm -o helpers_module.bc"),
+        "{log}"
+    );
+    assert!(is_elf(&shim.join("fs/foo/foo_super.o")), "the C object");
+}
+
+/// `make M=extmod`: an out-of-tree module whose Kbuild adds `-I…` and
+/// `-include …`; only its objects are built, against helpers_module.bc.
+/// Then the same with an absolute M= and LTO=1 (the gate's `.tmp_` path
+/// is absolute too).
+#[test]
+fn extmod_kbuild_flags_break_plain_clang_shim_inlines() {
+    let (t, shim, built) = variant_case(
+        "x86_64",
+        &["M=extmod"],
+        &[
+            unused("-I extmod/include"),
+            unused("-include extmod/include/extmod-config.h"),
+        ],
+        &["extmod/extmod_rs.o"],
+    );
+    assert!(is_elf(&shim.join("extmod/extmod_c.o")), "the C object");
+    assert!(
+        !shim.join("rust/foo.o").exists(),
+        "only the module is built"
+    );
+    assert!(
+        stdout(&built).contains("extmod/extmod_rs.bc helpers_module.bc -o"),
+        "{}",
+        stdout(&built)
+    );
+
+    let tree = mini_tree(t.path(), "abs");
+    let m = tree.join("extmod");
+    let mut args = vars("x86_64", 1, 1);
+    args.push(format!("M={}", m.display()));
+    args.extend(shim_tools());
+    args.push("verify-inline".into());
+    let o = make_s(&tree, &args, &[]);
+    check(&o, "absolute M= with LTO=1");
+    let obj = m.join("extmod_rs.o");
+    assert_verified(&stdout(&o), "absolute M=", &[&obj.display().to_string()]);
+    assert!(is_elf(&obj));
+}
+
+/// `KCFLAGS=` from the make command line reaches the IR compile: the
+/// macro map breaks plain clang, the debug map alone does not.
+#[test]
+fn kcflags_break_plain_clang_shim_inlines() {
+    let (t, _shim, _) = variant_case(
+        "x86_64",
+        &[KCFLAGS],
+        &[unused("-fmacro-prefix-map=/usr/src/linux=.")],
+        &["rust/foo.o"],
+    );
+    let tree = mini_tree(t.path(), "debug-map-only");
+    let mut args = vars("x86_64", 1, 0);
+    args.extend([
+        "KCFLAGS=-fdebug-prefix-map=/usr/src/linux=.".into(),
+        "CC=clang-22".into(),
+        "LD=ld.lld-22".into(),
+    ]);
+    check(&make_s(&tree, &args, &[]), "plain clang, debug map only");
+}
+
+/// RULES=merged (the default) runs no `ld -r` on a Rust object with
+/// inlining off, even without the shim: cmd_ld_single is inside the gate.
+/// Only cfile.o is linked, and rust/foo.o is rustc's own output.
+#[test]
+fn merged_lto_inline_off_never_runs_rust_ld_r() {
+    need_minikbuild_tools();
+    let t = tempfile::tempdir().unwrap();
+    let (bin, log) = ld_spy(t.path());
+    let path = path_with(&[&bin]);
+
+    let reference = mini_tree(t.path(), "reference");
+    check(
+        &make_s(&reference, &vars("x86_64", 0, 0), &[]),
+        "LTO=0 reference build",
+    );
+    let tree = mini_tree(t.path(), "tree");
+    let mut args = vars("x86_64", 0, 1);
+    args.extend(["CC=clang-22".into(), "LD=ld.lld-22".into()]);
+    let o = make_s(&tree, &args, &[("PATH", path.as_os_str())]);
+    check(&o, "merged LTO=1 INLINE=0 build");
+    let lines = spy_lines(&log);
+    assert_eq!(lines.len(), 1, "only cfile.o is linked: {lines:?}");
+    assert!(
+        lines[0].ends_with("-r -o ./.tmp_cfile.o cfile.o"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        std::fs::read(tree.join("rust/foo.o")).unwrap(),
+        std::fs::read(reference.join("rust/foo.o")).unwrap(),
+        "rust/foo.o must be rustc's output, untouched"
+    );
+
+    let mut bad = vars("x86_64", 1, 0);
+    bad.push("RULES=v3".into());
+    let o = make_s(&tree, &bad, &[]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("minikbuild: RULES must be merged or v2"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `KBUILD_SHIM_STRICT=1` (only the table's precise removals, no blanket
+/// `-Wno-unused-command-line-argument`) passes every IR compile of `arch`:
+/// the tree with fs/foo and KCFLAGS, then the out-of-tree module, LTO=1.
+fn strict_case(arch: &str) {
+    need_minikbuild_tools();
+    let t = tempfile::tempdir().unwrap();
+    let tree = mini_tree(t.path(), "tree");
+    let env = [
+        ("KBUILD_SHIM_STRICT", OsStr::new("1")),
+        ("KBUILD_SHIM_LOG", OsStr::new("info")),
+    ];
+    let builds: [(&[&str], &[&str]); 2] = [
+        (&["SUBDIR=1", KCFLAGS], &["rust/foo.o", "fs/foo/foo_rs.o"]),
+        (&["M=extmod"], &["extmod/extmod_rs.o"]),
+    ];
+    for (extra, rust_objs) in builds {
+        let what = format!("strict {arch} {extra:?}");
+        let mut args = vars(arch, 1, 1);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(shim_tools());
+        args.push("verify-inline".into());
+        let o = make_s(&tree, &args, &env);
+        check(&o, &what);
+        assert_verified(&stdout(&o), &what, rust_objs);
+        let err = stderr(&o);
+        let ir: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("kbuild-shim[INFO]: cd ") && l.contains(".m.bc"))
+            .collect();
+        assert_eq!(ir.len(), rust_objs.len(), "{what}: IR compiles:\n{err}");
+        for l in ir {
+            assert!(!l.contains("-Wno-unused-command-line-argument"), "{l}");
+            // Every preprocessor-only option the variants add is gone.
+            let kept: Vec<&str> = l
+                .split_whitespace()
+                .map(|w| w.trim_matches('\''))
+                .filter(|w| {
+                    ["-I", "-U", "-include", "-fmacro-prefix-map="]
+                        .iter()
+                        .any(|p| w.starts_with(p))
+                })
+                .collect();
+            assert!(kept.is_empty(), "{what}: {kept:?} survived in: {l}");
+        }
+    }
+}
+
+#[test]
+fn strict_x86_64() {
+    strict_case("x86_64");
+}
+
+#[test]
+fn strict_arm() {
+    strict_case("arm");
+}
+
+#[test]
+fn strict_um() {
+    strict_case("um");
+}
+
+#[test]
+fn strict_arm64() {
+    strict_case("arm64");
+}
+
+#[test]
+fn strict_riscv() {
+    strict_case("riscv");
+}
+
+#[test]
+fn strict_loongarch() {
+    strict_case("loongarch");
 }
 
 /// Negative control: with INLINE=0 nothing is inlined, and verify-inline
@@ -225,11 +494,12 @@ fn lto_inline_on_runs_real_ld_r() {
     }
 }
 
-/// LTO=1, INLINE=0: the Rust object's `ld -r` is an exact copy (the final
-/// rust/foo.o is byte-for-byte what rustc wrote, as in an LTO=0 build where
-/// no ld step exists), while cfile.o still goes through the real linker.
+/// RULES=v2, LTO=1, INLINE=0: kbuild runs the Rust object's `ld -r`, and
+/// the shim makes it an exact copy (the final rust/foo.o is byte-for-byte
+/// what rustc wrote, as in an LTO=0 build where no ld step exists), while
+/// cfile.o still goes through the real linker.
 #[test]
-fn lto_inline_off_copies_rust_object_links_c_object() {
+fn v2_lto_inline_off_copies_rust_object_links_c_object() {
     need_minikbuild_tools();
     let t = tempfile::tempdir().unwrap();
     let (bin, log) = ld_spy(t.path());
@@ -243,6 +513,7 @@ fn lto_inline_off_copies_rust_object_links_c_object() {
 
     let tree = mini_tree(t.path(), "tree");
     let mut args = vars("x86_64", 0, 1);
+    args.push("RULES=v2".into());
     args.extend(shim_tools());
     let env = [
         ("PATH", path.as_os_str()),

@@ -26,3 +26,14 @@ u32 rust_helper_noinline_mix(u32 x)
 	x *= 0x45d9f3bu;
 	return x ^ (x >> 16);
 }
+
+#ifdef MODULE
+/*
+ * Only in helpers_module.bc (-DMODULE): a module's Rust code calls it, so an
+ * object linked against helpers.bc instead keeps an undefined reference.
+ */
+__rust_helper u32 rust_helper_module_only(u32 x)
+{
+	return x ^ 0x5a5a5a5au;
+}
+#endif

@@ -1,7 +1,9 @@
 //! `kbuild-shim --demo [--keep DIR]`: builds the embedded mini kbuild tree
-//! (examples/minikbuild) for each ARCH, once with plain clang and once through
-//! this binary, and shows in a table what the shim fixes: the IR-compile
-//! errors on arm/um, helper inlining, and the gated single-object `ld -r`.
+//! (examples/minikbuild) for each ARCH and for what else reaches the Rust IR
+//! compile (subdir-ccflags-y, an `M=` module, KCFLAGS), once with plain clang
+//! and once through this binary, and shows in a table what the shim fixes:
+//! the IR-compile errors, helper inlining, and the single-object `ld -r`
+//! under both rule sets (v2 as posted, merged).
 
 use super::toolchain::{find_in, major_of, rustc_versions, version_of, Tool};
 use crate::path_search::SelfId;
@@ -46,6 +48,51 @@ const TREE: &[(&str, u32, &[u8])] = &[
         "check-inline.sh",
         0o755,
         include_bytes!("../../examples/minikbuild/check-inline.sh"),
+    ),
+    (
+        "fs/foo/Kbuild",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/Kbuild"),
+    ),
+    (
+        "fs/foo/include/foo.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/include/foo.h"),
+    ),
+    (
+        "fs/foo/foo_rs.rs",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/foo_rs.rs"),
+    ),
+    (
+        "fs/foo/foo_super.c",
+        0o644,
+        include_bytes!("../../examples/minikbuild/fs/foo/foo_super.c"),
+    ),
+    (
+        "extmod/Kbuild",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/Kbuild"),
+    ),
+    (
+        "extmod/include/extmod.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/include/extmod.h"),
+    ),
+    (
+        "extmod/include/extmod-config.h",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/include/extmod-config.h"),
+    ),
+    (
+        "extmod/extmod_rs.rs",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/extmod_rs.rs"),
+    ),
+    (
+        "extmod/extmod_c.c",
+        0o644,
+        include_bytes!("../../examples/minikbuild/extmod/extmod_c.c"),
     ),
 ];
 
@@ -182,65 +229,135 @@ impl Toolchain {
     }
 }
 
+/// What a row adds to the plain tree build; each puts something on the Rust
+/// IR compile that x86_64's flags alone do not (docs/kbuild-pipeline.md §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    None,
+    /// `SUBDIR=1`: fs/foo, whose Kbuild says `subdir-ccflags-y += -I$(src)/include`.
+    Subdir,
+    /// `M=extmod`: an out-of-tree module whose Kbuild adds `-I…` and `-include …`.
+    Extmod,
+    /// `KCFLAGS=`[`KCFLAGS`] on the make command line.
+    Kcflags,
+}
+
+/// What packagers pass for reproducible builds (Debian, Yocto): the debug
+/// map is used on an IR compile, the macro map is not.
+const KCFLAGS: &str = "-fdebug-prefix-map=/usr/src/linux=. -fmacro-prefix-map=/usr/src/linux=.";
+
+impl Extra {
+    fn text(self) -> &'static str {
+        match self {
+            Extra::None => "-",
+            Extra::Subdir => "subdir-ccflags-y",
+            Extra::Extmod => "M=extmod",
+            Extra::Kcflags => "KCFLAGS",
+        }
+    }
+    fn make_arg(self) -> Option<String> {
+        match self {
+            Extra::None => None,
+            Extra::Subdir => Some("SUBDIR=1".into()),
+            Extra::Extmod => Some("M=extmod".into()),
+            Extra::Kcflags => Some(format!("KCFLAGS={KCFLAGS}")),
+        }
+    }
+    /// The Rust object whose single-object `ld -r` step the row reports.
+    fn rust_object(self) -> &'static str {
+        match self {
+            Extra::Subdir => "fs/foo/foo_rs.o",
+            Extra::Extmod => "extmod/extmod_rs.o",
+            Extra::None | Extra::Kcflags => "rust/foo.o",
+        }
+    }
+}
+
 /// One configuration of the mini tree, built with and without the shim.
 #[derive(Debug, Clone, Copy)]
 struct Row {
     arch: &'static str,
+    /// `RULES=`: "merged" (v7.1+) or "v2" (as posted).
+    rules: &'static str,
+    extra: Extra,
     inline: bool,
     lto: bool,
 }
 
 impl Row {
-    fn config(&self) -> String {
-        format!(
-            "INLINE={} LTO={}",
-            u8::from(self.inline),
-            u8::from(self.lto)
-        )
+    /// How the row is named in the verdict.
+    fn label(&self) -> String {
+        let mut s = self.arch.to_owned();
+        if self.extra != Extra::None {
+            let _ = write!(s, " {}", self.extra.text());
+        }
+        if !self.inline {
+            let _ = write!(s, " {} INLINE=0", self.rules);
+        }
+        s
     }
     fn dir_name(&self, how: &str) -> String {
+        let extra = match self.extra {
+            Extra::None => "",
+            Extra::Subdir => "-subdir",
+            Extra::Extmod => "-extmod",
+            Extra::Kcflags => "-kcflags",
+        };
         format!(
-            "{}-inline{}-lto{}-{how}",
+            "{}-{}-inline{}-lto{}{extra}-{how}",
             self.arch,
+            self.rules,
             u8::from(self.inline),
             u8::from(self.lto)
         )
     }
-    /// What the shim build must show: inlining iff INLINE=1; with LTO the
-    /// Rust object's `ld -r` runs iff INLINE=1, else it is the gated copy.
+    /// What the shim build must show: inlining iff INLINE=1. With LTO the
+    /// Rust object's `ld -r` runs iff INLINE=1; with INLINE=0, v2 still runs
+    /// the step (the shim makes it a copy) and merged does not run it at all.
     fn expected_ld(&self) -> LdStep {
-        match (self.lto, self.inline) {
-            (false, _) => LdStep::None,
-            (true, true) => LdStep::Ran,
-            (true, false) => LdStep::Copied,
+        match (self.lto, self.inline, self.rules) {
+            (false, _, _) => LdStep::None,
+            (true, true, _) => LdStep::Ran,
+            (true, false, "v2") => LdStep::Copied,
+            (true, false, _) => LdStep::None,
         }
     }
 }
 
-/// Every profile with inlining on, plus the ld gate: x86_64 with inlining off.
-const ROWS: [Row; 5] = [
+const fn row(arch: &'static str, extra: Extra) -> Row {
+    Row {
+        arch,
+        rules: "merged",
+        extra,
+        inline: true,
+        lto: true,
+    }
+}
+
+/// Every ARCH with inlining on; x86_64 with what reaches the IR compile from
+/// a directory, an external module and the make command line; and the ld
+/// gate: inlining off under both rule sets.
+const ROWS: [Row; 11] = [
+    row("x86_64", Extra::None),
+    row("arm", Extra::None),
+    row("um", Extra::None),
+    row("arm64", Extra::None),
+    row("riscv", Extra::None),
+    row("loongarch", Extra::None),
+    row("x86_64", Extra::Subdir),
+    row("x86_64", Extra::Extmod),
+    row("x86_64", Extra::Kcflags),
     Row {
         arch: "x86_64",
-        inline: true,
-        lto: true,
-    },
-    Row {
-        arch: "arm",
-        inline: true,
-        lto: true,
-    },
-    Row {
-        arch: "um",
-        inline: true,
-        lto: true,
-    },
-    Row {
-        arch: "arm64",
-        inline: true,
+        rules: "v2",
+        extra: Extra::None,
+        inline: false,
         lto: true,
     },
     Row {
         arch: "x86_64",
+        rules: "merged",
+        extra: Extra::None,
         inline: false,
         lto: true,
     },
@@ -258,7 +375,7 @@ impl LdStep {
         match self {
             LdStep::Ran => "ran",
             LdStep::Copied => "skipped-copy",
-            LdStep::None => "-",
+            LdStep::None => "not run",
         }
     }
 }
@@ -296,17 +413,38 @@ fn first_error(out: &Output) -> (String, usize) {
     (line, 0)
 }
 
-/// What the shim's own log (KBUILD_SHIM_LOG=info) says about rust/foo.o's
-/// single-object step: the gate's copy, the real linker, or neither.
-fn ld_step(stderr: &[u8]) -> LdStep {
+/// What plain clang broke on, for the verdict: the quoted argument of an
+/// "argument unused" error, else the shortened error line.
+fn broke_on(line: &str) -> String {
+    const UNUSED: &str = "argument unused during compilation: '";
+    line.find(UNUSED)
+        .map(|p| &line[p + UNUSED.len()..])
+        .and_then(|rest| rest.find('\'').map(|q| format!("'{}'", &rest[..q])))
+        .unwrap_or_else(|| cell(line, 0))
+}
+
+/// What the shim's own log (KBUILD_SHIM_LOG=info) says about the Rust
+/// object `obj`'s single-object step: the gate's copy, the real linker, or
+/// neither (kbuild did not run it).
+fn ld_step(stderr: &[u8], obj: &str) -> LdStep {
     let text = String::from_utf8_lossy(stderr);
-    let copy_rule = format!("rule {}", ld::RULE_COPY);
-    if text.lines().any(|l| l.contains(&copy_rule)) {
+    let tmp = match obj.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/.tmp_{name}"),
+        None => format!("./.tmp_{obj}"),
+    };
+    let copy = format!(" && cp -p {obj} {tmp}");
+    let copy_rule = format!("# rule {}:", ld::RULE_COPY);
+    // Lines, not pairs of lines: with make -j2 another shim's log lines may
+    // come between the copy and its rule line.
+    let lines: Vec<&str> = text.lines().collect();
+    let copied =
+        lines.iter().any(|l| l.ends_with(&copy)) && lines.iter().any(|l| l.contains(&copy_rule));
+    if copied {
         return LdStep::Copied;
     }
-    let ran = text.lines().any(|l| {
+    let ran = lines.iter().any(|l| {
         l.starts_with("kbuild-shim[INFO]: cd ")
-            && l.contains(" -o rust/.tmp_foo.o ")
+            && l.contains(&format!(" -o {tmp} "))
             && !l.contains(" && cp -p ")
     });
     if ran {
@@ -375,8 +513,10 @@ impl Builder<'_> {
             .arg(dir)
             .args(["-j2", "--no-print-directory"])
             .arg(format!("ARCH={}", row.arch))
+            .arg(format!("RULES={}", row.rules))
             .arg(format!("INLINE={}", u8::from(row.inline)))
             .arg(format!("LTO={}", u8::from(row.lto)))
+            .args(row.extra.make_arg())
             .arg(format!("RUSTC={}", quote(&self.tools.rustc.path)));
         for ((_, var, _), tool) in LLVM_TOOLS.iter().zip(&self.tools.llvm) {
             // verify-inline puts these two in single quotes itself.
@@ -407,7 +547,7 @@ impl Builder<'_> {
         let shim_dir = top.join(row.dir_name("shim"));
         write_tree(&shim_dir)?;
         let out = self.make(&shim_dir, row, true, true, "all")?;
-        let ld = ld_step(&out.stderr);
+        let ld = ld_step(&out.stderr, row.extra.rust_object());
         if !out.status.success() {
             return Ok(Outcome {
                 plain,
@@ -510,36 +650,47 @@ fn cell(line: &str, more: usize) -> String {
 }
 
 fn table(rows: &[(Row, Outcome)]) -> String {
-    let mut lines: Vec<[String; 6]> = vec![[
-        "arch".into(),
-        "config".into(),
-        "with shim".into(),
-        "helper inlined".into(),
-        "ld step".into(),
-        "without shim".into(),
-    ]];
+    const HEAD: [&str; 9] = [
+        "arch",
+        "rules",
+        "extra",
+        "INLINE",
+        "LTO",
+        "shim",
+        "inlined",
+        "Rust ld -r",
+        "plain clang",
+    ];
+    let mut lines: Vec<[String; 9]> = vec![HEAD.map(str::to_owned)];
+    // Plain clang's first errors go below the table, so it fits 100 columns.
+    let mut notes = Vec::new();
     for (row, o) in rows {
-        let result = |r: &Result<(), (String, usize)>, detail: bool| match r {
-            Ok(()) => "ok".to_owned(),
-            Err((line, more)) if detail => cell(line, *more),
-            Err(_) => "FAILED".to_owned(),
-        };
+        let shim = if o.shim.is_ok() { "ok" } else { "FAILED" };
         let inlined = match &o.inlined {
             None => "-",
             Some((true, _)) => "yes",
             Some((false, _)) => "no",
         };
+        let plain = match &o.plain {
+            Ok(()) => "ok".to_owned(),
+            Err((line, more)) => {
+                notes.push(cell(line, *more));
+                format!("FAILED [{}]", notes.len())
+            }
+        };
         lines.push([
             row.arch.into(),
-            row.config(),
-            result(&o.shim, false),
+            row.rules.into(),
+            row.extra.text().into(),
+            u8::from(row.inline).to_string(),
+            u8::from(row.lto).to_string(),
+            shim.into(),
             inlined.into(),
             o.ld.text().into(),
-            // Last, so the long clang error lines do not widen the table.
-            result(&o.plain, true),
+            plain,
         ]);
     }
-    let mut width = [0usize; 6];
+    let mut width = [0usize; 9];
     for l in &lines {
         for (w, c) in width.iter_mut().zip(l) {
             *w = (*w).max(c.chars().count());
@@ -554,7 +705,91 @@ fn table(rows: &[(Row, Outcome)]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    if !notes.is_empty() {
+        out.push_str("\nplain clang's first error:\n");
+        for (i, n) in notes.iter().enumerate() {
+            let _ = writeln!(out, "[{}] {n}", i + 1);
+        }
+    }
     out
+}
+
+/// `text` in lines of at most `width` columns, continuation lines indented.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = "  ".to_owned();
+        }
+        if !line.is_empty() && line != "  " {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// Builds every row, two at a time (each make runs `-j2`): the rows are
+/// independent trees, and most of a row's time is spent waiting on rustc.
+fn build_rows(builder: &Builder<'_>, top: &Path) -> anyhow::Result<Vec<(Row, Outcome)>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, anyhow::Result<Outcome>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(row) = ROWS.get(i) else { break };
+                        mine.push((i, builder.row(top, row)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a --demo build thread panicked"))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter()
+        .map(|(i, o)| o.map(|o| (ROWS[i], o)))
+        .collect()
+}
+
+/// The verdict when every row behaved: what plain clang broke on, where it
+/// passed, and what the shim proved.
+fn verdict_ok(results: &[(Row, Outcome)]) -> String {
+    let mut broke = Vec::new();
+    let mut passed = Vec::new();
+    for (row, o) in results {
+        match &o.plain {
+            Err((line, _)) => broke.push(format!("{} ({})", row.label(), broke_on(line))),
+            Ok(()) => passed.push(row.label()),
+        }
+    }
+    let plain = match (broke.is_empty(), passed.is_empty()) {
+        (true, _) => "plain clang passed everywhere".to_owned(),
+        (false, true) => format!("plain clang broke on {}", broke.join(", ")),
+        (false, false) => format!(
+            "plain clang broke on {} and passed on {}",
+            broke.join(", "),
+            passed.join(", ")
+        ),
+    };
+    format!(
+        "verdict: OK: {plain}; with the shim all {} builds pass, inlining is proven in every \
+         INLINE=1 build, and with INLINE=0 the Rust ld -r is a copy under RULES=v2 and not run \
+         under merged",
+        results.len()
+    )
 }
 
 /// Runs the demo; the exit code says whether the shim did its job everywhere.
@@ -576,17 +811,13 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<u8> {
         tools: &tools,
         shim,
     };
-    let mut results = Vec::new();
-    for row in ROWS {
-        let o = builder.row(place.path(), &row)?;
-        results.push((row, o));
-    }
+    let results = build_rows(&builder, place.path())?;
     writeln!(stdout)?;
     write!(stdout, "{}", table(&results))?;
     writeln!(stdout)?;
     let mut problems = Vec::new();
     for (row, o) in &results {
-        let what = format!("{} {}", row.arch, row.config());
+        let what = row.label();
         if let Err((line, _)) = &o.shim {
             problems.push(format!("{what}: the shim build failed: {line}"));
         }
@@ -602,7 +833,8 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<u8> {
         }
         if o.shim.is_ok() && o.ld != row.expected_ld() {
             problems.push(format!(
-                "{what}: ld step for rust/foo.o: {} (expected {})",
+                "{what}: ld step for {}: {} (expected {})",
+                row.extra.rust_object(),
                 o.ld.text(),
                 row.expected_ld().text()
             ));
@@ -610,21 +842,7 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<u8> {
     }
     let ok = results.iter().all(|(r, o)| o.as_expected(r));
     if ok {
-        let plain_failed: Vec<&str> = results
-            .iter()
-            .filter(|(_, o)| o.plain.is_err())
-            .map(|(r, _)| r.arch)
-            .collect();
-        let without = match plain_failed.as_slice() {
-            [] => "plain clang passed everywhere".to_owned(),
-            archs => format!("plain clang fails on {}", archs.join(", ")),
-        };
-        writeln!(
-            stdout,
-            "verdict: OK: {without}; with the shim all {} builds pass, inlining is proven \
-             for INLINE=1, and INLINE=0's Rust ld -r is a copy",
-            results.len()
-        )?;
+        write!(stdout, "{}", wrap(&verdict_ok(&results), 100))?;
     } else {
         for p in &problems {
             writeln!(stdout, "  {p}")?;
@@ -639,7 +857,7 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<u8> {
     match &place {
         Place::Keep(dir) => writeln!(
             stdout,
-            "trees kept in {} (ARCH-inlineI-ltoL-plain|shim)",
+            "trees kept in {} (ARCH-RULES-inlineI-ltoL[-extra]-plain|shim)",
             dir.display()
         )?,
         Place::Temp(_) if !ok => writeln!(
@@ -758,12 +976,36 @@ mod tests {
     fn ld_step_from_log() {
         let copy = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
             kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n";
-        assert_eq!(ld_step(copy), LdStep::Copied);
+        assert_eq!(ld_step(copy, "rust/foo.o"), LdStep::Copied);
+        let interleaved = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
+            kbuild-shim[INFO]: cd /t && /usr/bin/clang-22 -c -o cfile.o cfile.c\n\
+            kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n\
+            kbuild-shim[INFO]: # passthrough: an input is not LLVM IR\n";
+        assert_eq!(ld_step(interleaved, "rust/foo.o"), LdStep::Copied);
+        // Another Rust object's copy says nothing about this one.
+        assert_eq!(ld_step(copy, "fs/foo/foo_rs.o"), LdStep::None);
         let ran =
             b"kbuild-shim[INFO]: cd /t && /usr/bin/ld.lld-22 -r -o rust/.tmp_foo.o rust/foo.o\n";
-        assert_eq!(ld_step(ran), LdStep::Ran);
+        assert_eq!(ld_step(ran, "rust/foo.o"), LdStep::Ran);
         let c_only =
             b"kbuild-shim[INFO]: cd /t && /usr/bin/ld.lld-22 -r -o ./.tmp_cfile.o cfile.o\n";
-        assert_eq!(ld_step(c_only), LdStep::None);
+        assert_eq!(ld_step(c_only, "rust/foo.o"), LdStep::None);
+        let sub = b"kbuild-shim[INFO]: cd /t && /usr/bin/ld.lld-22 -z noexecstack -r \
+            -o extmod/.tmp_extmod_rs.o extmod/extmod_rs.o\n";
+        assert_eq!(ld_step(sub, "extmod/extmod_rs.o"), LdStep::Ran);
+    }
+
+    #[test]
+    fn verdict_names_what_plain_clang_broke_on() {
+        let arm = "clang-22: error: argument unused during compilation: '-U arm' \
+                   [-Werror,-Wunused-command-line-argument]";
+        assert_eq!(broke_on(arm), "'-U arm'");
+        assert_eq!(broke_on("ld.lld: error: x"), "ld.lld: error: x");
+        let text = wrap(&"word ".repeat(60), 100);
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+        assert!(
+            text.lines().skip(1).all(|l| l.starts_with("  word")),
+            "{text}"
+        );
     }
 }
