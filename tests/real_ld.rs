@@ -468,3 +468,72 @@ fn unreadable_response_files_are_the_linkers_error() {
         assert!(!stderr(&shimmed).contains("kbuild-shim"), "{args:?}");
     }
 }
+
+/// Issue 12, item 8: `--explain`'s line for the gated copy does what the
+/// shim does: same bytes and mode, a new mtime (not the input's), the output
+/// replaced (a symlink there is replaced, not written through), no temporary.
+#[test]
+fn explained_copy_line_does_what_the_shim_does() {
+    let objs = Objects::new();
+    let args = [
+        "-m",
+        "elf_x86_64",
+        "-r",
+        "-o",
+        "rust/.tmp_foo.o",
+        "rust/foo.o",
+    ];
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let mut results = Vec::new();
+    for explained in [false, true] {
+        let g = Gate::new(&objs.path("rust.o"), None);
+        let w = g.work.path();
+        let f = std::fs::File::options()
+            .append(true)
+            .open(w.join("rust/foo.o"))
+            .unwrap();
+        f.set_modified(old).unwrap();
+        std::fs::write(w.join("victim"), "old").unwrap();
+        std::os::unix::fs::symlink(w.join("victim"), w.join("rust/.tmp_foo.o")).unwrap();
+        let o = if explained {
+            let e = shim()
+                .args(["--explain", LLD])
+                .args(args)
+                .env("KBUILD_SHIM_INLINE_HELPERS", "n")
+                .env("PATH", path_with(&[g.spy.path()]))
+                .current_dir(w)
+                .output()
+                .unwrap();
+            check(&e, "--explain");
+            let line = stdout(&e).lines().next().unwrap().to_owned();
+            assert!(line.contains("cp --preserve=mode -- "), "{line}");
+            run_in(w, "sh", &["-c", &line])
+        } else {
+            g.shim_run(&args)
+        };
+        check(
+            &o,
+            if explained {
+                "the explained line"
+            } else {
+                "the shim"
+            },
+        );
+        assert!(!g.linker_ran());
+        let meta = std::fs::symlink_metadata(w.join("rust/.tmp_foo.o")).unwrap();
+        assert!(
+            meta.file_type().is_file(),
+            "the symlink was written through"
+        );
+        assert_eq!(std::fs::read_to_string(w.join("victim")).unwrap(), "old");
+        assert_eq!(g.read("rust/.tmp_foo.o"), g.read("rust/foo.o"));
+        assert_ne!(meta.modified().unwrap(), old, "the input's mtime was kept");
+        assert!(
+            g.stray_temp_files().is_empty(),
+            "{:?}",
+            g.stray_temp_files()
+        );
+        results.push(meta.permissions().mode() & 0o7777);
+    }
+    assert_eq!(results, [0o640, 0o640]);
+}
