@@ -17,7 +17,7 @@ fn quote(out: &mut Vec<u8>, word: &[u8]) {
 }
 
 /// The plan as one copy-pasteable shell line (`cd DIR && [PATH=… LAUNCHER…]
-/// TOOL ARGS…`, or the `cp -p` equivalent of the gated copy).
+/// TOOL ARGS…`, or the shell equivalent of the gated copy).
 pub fn shell_line(plan: &Plan, program: &Path, cwd: &Path, launcher: Option<&Launcher>) -> Vec<u8> {
     let mut out = b"cd ".to_vec();
     quote(&mut out, cwd.as_os_str().as_bytes());
@@ -44,12 +44,22 @@ pub fn shell_line(plan: &Plan, program: &Path, cwd: &Path, launcher: Option<&Lau
                 quote(&mut out, a.as_bytes());
             }
         }
+        // What `copy::copy_atomically` does: a temporary in the output's
+        // directory, the input's mode (not its mtime: the output is new, as
+        // after a link), rename over the output (`-T`: never into a directory
+        // of that name), and the temporary removed on failure.
         Action::Copy { from, to } => {
-            out.extend_from_slice(b"cp -p");
-            for p in [from, to] {
-                out.push(b' ');
-                quote(&mut out, p.as_os_str().as_bytes());
-            }
+            let dir = match to.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            out.extend_from_slice(b"t=$(mktemp -p ");
+            quote(&mut out, dir.as_os_str().as_bytes());
+            out.extend_from_slice(b" .kbuild-shim.XXXXXX.tmp) && { cp --preserve=mode -- ");
+            quote(&mut out, from.as_os_str().as_bytes());
+            out.extend_from_slice(b" \"$t\" && mv -fT -- \"$t\" ");
+            quote(&mut out, to.as_os_str().as_bytes());
+            out.extend_from_slice(b" || { rm -f -- \"$t\"; false; }; }");
         }
     }
     out

@@ -22,6 +22,26 @@ pub fn is_rust_object(data: &[u8]) -> bool {
 /// [`is_rust_object`] for a file, reading only what it needs: for ELF the
 /// headers and `.comment` (a few KiB of a 1 MiB object), for bitcode all of it.
 pub fn is_rust_file(path: &Path) -> std::io::Result<bool> {
+    inspect_file(path).map(|(_, rust)| rust)
+}
+
+/// What kind of object a file is, as far as the ld gate cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// ELF: `e_type` (1 = relocatable), `e_machine`, 64-bit, little-endian.
+    Elf {
+        etype: u16,
+        machine: u16,
+        wide: bool,
+        le: bool,
+    },
+    /// LLVM bitcode, bare or in its wrapper.
+    Bitcode,
+    Other,
+}
+
+/// [`is_rust_file`] and the object's [`Kind`], from one open of the file.
+pub fn inspect_file(path: &Path) -> std::io::Result<(Kind, bool)> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
@@ -33,8 +53,45 @@ pub fn is_rust_file(path: &Path) -> std::io::Result<bool> {
         file.read_exact_at(&mut buf, off).ok()?;
         Some(Cow::Owned(buf))
     };
-    Ok(classify_object(&get, size))
+    Ok((kind(&get), classify_object(&get, size)))
 }
+
+fn kind(get: &ReadAt<'_>) -> Kind {
+    match get(0, 4).as_deref() {
+        Some(b"\x7fELF") => get(0, 20).and_then(|h| {
+            let le = match h[5] {
+                1 => true,
+                2 => false,
+                _ => return None,
+            };
+            let wide = match h[4] {
+                1 => false,
+                2 => true,
+                _ => return None,
+            };
+            let half = |o: usize| {
+                let b = [h[o], h[o + 1]];
+                if le {
+                    u16::from_le_bytes(b)
+                } else {
+                    u16::from_be_bytes(b)
+                }
+            };
+            Some(Kind::Elf {
+                etype: half(16),
+                machine: half(18),
+                wide,
+                le,
+            })
+        }),
+        Some(BITCODE | BITCODE_WRAPPER) => Some(Kind::Bitcode),
+        _ => None,
+    }
+    .unwrap_or(Kind::Other)
+}
+
+const BITCODE: &[u8] = b"BC\xc0\xde";
+const BITCODE_WRAPPER: &[u8] = b"\xde\xc0\x17\x0b";
 
 /// Reads `len` bytes at `offset` of an object, or `None` past its end.
 type ReadAt<'a> = dyn Fn(u64, u64) -> Option<Cow<'a, [u8]>> + 'a;
@@ -43,7 +100,7 @@ fn classify_object(get: &ReadAt<'_>, size: u64) -> bool {
     match get(0, 4).as_deref() {
         Some(b"\x7fELF") => elf_section(get, b".comment").is_some_and(|s| contains(&s, RUST_MARK)),
         // Bitcode (LTO objects): the ident is somewhere in the module.
-        Some(b"BC\xc0\xde" | b"\xde\xc0\x17\x0b") => {
+        Some(BITCODE | BITCODE_WRAPPER) => {
             get(0, size).is_some_and(|all| contains(&all, RUST_MARK))
         }
         _ => false,
@@ -160,5 +217,26 @@ mod tests {
         assert!(is_rust_object(b"BC\xc0\xde....rustc version 1.95.0 (x)"));
         assert!(!is_rust_object(b"BC\xc0\xde....clang version 22"));
         assert!(!is_rust_object(b"!<arch>\nrustc version 1"));
+    }
+
+    #[test]
+    fn kinds() {
+        let get = |d: &'static [u8]| {
+            move |off: u64, len: u64| -> Option<Cow<'static, [u8]>> {
+                d.get(off as usize..(off + len) as usize).map(Cow::Borrowed)
+            }
+        };
+        let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0";
+        let want = Kind::Elf {
+            etype: 1,
+            machine: 62,
+            wide: true,
+            le: true,
+        };
+        assert_eq!(kind(&get(elf)), want);
+        assert_eq!(kind(&get(b"\x7fELF\x02\x01")), Kind::Other); // truncated
+        assert_eq!(kind(&get(b"BC\xc0\xde....")), Kind::Bitcode);
+        assert_eq!(kind(&get(b"\xde\xc0\x17\x0b....")), Kind::Bitcode);
+        assert_eq!(kind(&get(b"!<arch>\n")), Kind::Other);
     }
 }

@@ -89,7 +89,7 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
     let program = search.tool(&inv.tool)?;
     let plan = match inv.role {
         Role::Cc => cc::plan(inv.args, settings.strict),
-        Role::Ld => ld::plan(inv.args, &settings, host.cwd())?,
+        Role::Ld => ld::plan(&inv.tool, inv.args, &settings, host.cwd())?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };
     // A launcher written before the tool stays there; KBUILD_SHIM_LAUNCHER is

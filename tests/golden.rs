@@ -262,7 +262,7 @@ fn run_case(case: &Case, runner: Runner, tools: &Path, rust_obj: &Path, c_obj: &
         }
         None => {
             assert!(
-                first.contains(" && cp -p "),
+                first.contains("cp --preserve=mode -- "),
                 "{}: nothing ran but no copy explained",
                 case.name
             );

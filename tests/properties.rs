@@ -306,17 +306,15 @@ fn ld_flag() -> impl Strategy<Value = Vec<Vec<u8>>> {
     let w = |s: &[&str]| s.iter().map(|w| w.as_bytes().to_vec()).collect::<Vec<_>>();
     select(vec![
         w(&["-m", "elf_x86_64"]),
-        w(&["-m", "aarch64linux"]),
+        w(&["-melf_x86_64"]),
         w(&["-z", "noexecstack"]),
+        w(&["-z", "max-page-size=0x200000"]),
         w(&["-mllvm", "-import-instr-limit=5"]),
-        w(&["--thinlto-cache-dir", "cache dir"]),
-        w(&["-T", "scripts/module.lds"]),
-        w(&["--build-id=sha1"]),
+        w(&["--thinlto-cache-dir=cache dir"]),
         w(&["-EL"]),
-        w(&["--no-warn-rwx-segments"]),
-        w(&["-plugin-opt=mcpu=x"]),
+        w(&["-plugin-opt=O2"]),
         w(&["--lto-O2"]),
-        w(&["-g"]),
+        w(&["-O2"]),
     ])
 }
 
@@ -332,6 +330,8 @@ enum Break {
     Stdin,
     NoOutput,
     ValueEatsR,
+    /// A word outside the gate's allow-list (issue 12, item 3).
+    NotAllowed,
 }
 
 /// `cmd_ld_single` with random flags around it, intact or broken in one way.
@@ -349,6 +349,7 @@ fn ld_line() -> impl Strategy<Value = (Vec<OsString>, Break, Vec<u8>, Vec<u8>)> 
         Break::Stdin,
         Break::NoOutput,
         Break::ValueEatsR,
+        Break::NotAllowed,
     ]);
     (
         prop::collection::vec(ld_flag(), 0..6),
@@ -388,6 +389,19 @@ fn ld_line() -> impl Strategy<Value = (Vec<OsString>, Break, Vec<u8>, Vec<u8>)> 
                 Break::SecondInput => words.push(vec![b"other.o".to_vec()]),
                 Break::Library => words.push(vec![b"-lc".to_vec()]),
                 Break::Stdin => words.push(vec![b"-".to_vec()]),
+                Break::NotAllowed => {
+                    let bad: &[&[&str]] = &[
+                        &["--thinlto-cache-dir", "c"],
+                        &["-u"],
+                        &["--"],
+                        &["-T", "s.lds"],
+                        &["--chroot=/"],
+                        &["-m", "elf_bogus"],
+                    ];
+                    let pick = bad[base.len() % bad.len()];
+                    let at = r_at.index(words.len() + 1);
+                    words.insert(at, pick.iter().map(|w| w.as_bytes().to_vec()).collect());
+                }
                 // `-m` takes the next word: here that word is `-r`.
                 Break::ValueEatsR => {
                     words.retain(|g| g[0] != b"-r");

@@ -1,68 +1,45 @@
-//! The ld command line: which options take a value, and the exact shape of
-//! kbuild's single-object `cmd_ld_single` step.
+//! The exact shape of kbuild's single-object `cmd_ld_single` step, with
+//! every other word checked against the allow-list in [`super::allow`].
 
+use super::allow::{self, allowed};
 use super::rsp::expand_response_files;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-
-/// ld options that take the next argument as their value, exactly as spelled
-/// (sorted). From ld.lld-22 (`tests/real_ld.rs` checks each one still says
-/// "missing argument" when given last), plus GNU ld's `-plugin-opt`, `-G`
-/// and the separated `--thinlto-cache-dir` some wrappers emit. `-output`
-/// is deliberately absent: lld reads it as `-o utput`.
-#[rustfmt::skip]
-pub const LD_SEPARATE: &[&str] = &[
-    "--Map", "--Tbss", "--Tdata", "--Ttext", "--android-memtag-mode", "--auxiliary",
-    "--call-graph-ordering-file", "--compress-debug-sections", "--compress-sections",
-    "--default-script", "--defsym", "--dependency-file", "--dynamic-linker", "--dynamic-list",
-    "--entry", "--error-handling-script", "--error-limit", "--exclude-libs",
-    "--export-dynamic-symbol", "--export-dynamic-symbol-list", "--filter", "--fini", "--format",
-    "--hash-style", "--image-base", "--in-implib", "--init", "--irpgo-profile", "--just-symbols",
-    "--keep-unique", "--library", "--library-path", "--load-pass-plugin",
-    "--lto-known-safe-vtables", "--mllvm", "--oformat", "--opt-remarks-filename",
-    "--opt-remarks-format", "--opt-remarks-hotness-threshold", "--opt-remarks-passes",
-    "--orphan-handling", "--out-implib", "--output", "--pack-dyn-relocs", "--plugin",
-    "--print-symbol-order", "--remap-inputs", "--reproduce", "--retain-symbols-file", "--rpath",
-    "--rsp-quoting", "--script", "--section-start", "--shuffle-sections", "--soname",
-    "--sort-section", "--split-stack-adjust-size", "--symbol-ordering-file", "--sysroot",
-    "--target2", "--thinlto-cache-dir", "--thinlto-cache-policy", "--thinlto-distributor-arg",
-    "--thinlto-remote-compiler-arg", "--thinlto-remote-compiler-prepend-arg", "--threads",
-    "--time-trace-granularity", "--trace-symbol", "--undefined", "--undefined-glob",
-    "--unresolved-symbols", "--version-script", "--warn-backrefs-exclude", "--why-live", "--wrap",
-    "-F", "-G", "-L", "-Map", "-O", "-R", "-T", "-Tbss", "-Tdata", "-Ttext", "-auxiliary", "-b",
-    "-call-graph-ordering-file", "-compress-debug-sections", "-dT", "-defsym", "-dynamic-linker",
-    "-dynamic-list", "-e", "-entry", "-exclude-libs", "-f", "-filter", "-fini", "-format", "-h",
-    "-hash-style", "-init", "-just-symbols", "-keep-unique", "-l", "-library", "-library-path",
-    "-m", "-mllvm", "-o", "-orphan-handling", "-plugin", "-plugin-opt", "-print-symbol-order",
-    "-retain-symbols-file", "-rpath", "-script", "-section-start", "-soname", "-sort-section",
-    "-split-stack-adjust-size", "-sysroot", "-target2", "-trace-symbol", "-u", "-undefined",
-    "-unresolved-symbols", "-version-script", "-wrap", "-y", "-z",
-];
-
-fn takes_value(arg: &[u8]) -> bool {
-    LD_SEPARATE
-        .binary_search_by(|n| n.as_bytes().cmp(arg))
-        .is_ok()
-}
 
 /// The input and output of a `cmd_ld_single`-shaped command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SingleObject {
     pub input: PathBuf,
     pub output: PathBuf,
+    /// The last `-m` emulation: `(e_machine, 64-bit, little-endian)` the
+    /// input must have, or lld rejects it as incompatible.
+    pub emulation: Option<(u16, bool, bool)>,
 }
 
-/// Recognises `… -r … -o DIR/.tmp_NAME DIR/NAME` with exactly one input and
-/// nothing else that is an input (`-lfoo` counts as one). `@file` arguments
-/// are expanded as lld does (GNU quoting) just to classify.
+/// Recognises `… -r … -o DIR/.tmp_NAME DIR/NAME` with exactly one input, and
+/// every other word an allowed option ([`allow::LD_SINGLE_ALLOWED`]) with a
+/// valid value. `@file` arguments are expanded as lld does (GNU quoting) just
+/// to classify; a response file that cannot be read as lld would read it is
+/// an error, and the caller passes the command through.
 pub fn single_object(
     args: &[OsString],
     cwd: Option<&Path>,
 ) -> anyhow::Result<Option<SingleObject>> {
+    Ok(classify(args, cwd)?.ok())
+}
+
+const NOT_SINGLE: &str = "not the single-object ld -r step";
+
+/// [`single_object`], with why a command is not gated (for `--explain`).
+pub fn classify(
+    args: &[OsString],
+    cwd: Option<&Path>,
+) -> anyhow::Result<Result<SingleObject, String>> {
+    let not = |why: &str| Ok(Err(why.to_owned()));
     let has_rsp = args.iter().any(|a| a.as_bytes().first() == Some(&b'@'));
     if !has_rsp && !args.iter().any(|a| is_relocatable(a.as_bytes())) {
-        return Ok(None); // the common case: no file is read
+        return not(NOT_SINGLE); // the common case: no file is read
     }
     let expanded;
     let args = if has_rsp {
@@ -71,49 +48,61 @@ pub fn single_object(
     } else {
         args
     };
+    let words: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     let mut relocatable = false;
-    let mut output: Option<&OsStr> = None;
-    let mut inputs: Vec<&OsStr> = Vec::new();
+    let mut output: Option<&[u8]> = None;
+    let mut emulation = None;
+    let mut inputs: Vec<&[u8]> = Vec::new();
     let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_bytes();
-        i += 1;
+    while i < words.len() {
+        let a = words[i];
         if is_relocatable(a) {
             relocatable = true;
-        } else if a == b"-o" || a == b"--output" {
-            output = args.get(i).map(|v| v.as_os_str());
             i += 1;
+        } else if a == b"-o" || a == b"--output" {
+            let Some(&v) = words.get(i + 1) else {
+                return not("-o without a value"); // lld: missing argument
+            };
+            output = Some(v);
+            i += 2;
         } else if let Some(v) = a.strip_prefix(b"--output=") {
-            output = Some(OsStr::from_bytes(v));
-        } else if a.starts_with(b"-o") {
-            return Ok(None); // `-oFILE`, `-omagic`…: not the shape kbuild writes
-        } else if a.starts_with(b"-l")
-            || a.starts_with(b"--library") && !a.starts_with(b"--library-path")
-            || a == b"-"
-        {
-            return Ok(None); // a library (`-lc`, `--library c`) or stdin: another input
-        } else if a.len() > 1 && a[0] == b'-' {
-            if takes_value(a) {
-                i += 1;
-            }
+            output = Some(v);
+            i += 1;
+        } else if !a.is_empty() && a[0] != b'-' {
+            inputs.push(a);
+            i += 1;
         } else {
-            inputs.push(args[i - 1].as_os_str());
+            // An option: understood with its value, or the linker runs.
+            let Some(found) = allowed(&words[i..]) else {
+                let word = String::from_utf8_lossy(a);
+                return not(&super::one_line(&format!(
+                    "'{word}' is not in the gate's allow-list (or its value is not)"
+                )));
+            };
+            if let Some((allow::Value::Emulation, name)) = found.value {
+                emulation = allow::emulation(name);
+            }
+            i += found.words;
         }
     }
     let (Some(out), [input], true) = (output, inputs.as_slice(), relocatable) else {
-        return Ok(None);
+        return not(NOT_SINGLE);
     };
-    let (out, input) = (Path::new(out), Path::new(input));
+    let (out, input) = (
+        Path::new(OsStr::from_bytes(out)),
+        Path::new(OsStr::from_bytes(input)),
+    );
     let (Some(out_name), Some(in_name)) = (out.file_name(), input.file_name()) else {
-        return Ok(None);
+        return not(NOT_SINGLE);
     };
     let tmp_name = [b".tmp_", in_name.as_bytes()].concat();
     if out_name.as_bytes() != tmp_name || dir_of(out) != dir_of(input) {
-        return Ok(None);
+        return not(NOT_SINGLE);
     }
-    Ok(Some(SingleObject {
+    Ok(Ok(SingleObject {
         input: input.to_path_buf(),
         output: out.to_path_buf(),
+        emulation,
     }))
 }
 
@@ -140,75 +129,61 @@ mod tests {
     use super::*;
     use crate::cc::words;
 
-    #[test]
-    fn table_is_sorted() {
-        for w in LD_SEPARATE.windows(2) {
-            assert!(w[0] < w[1], "{} !< {}", w[0], w[1]);
-        }
-    }
-
     fn single(s: &[&str]) -> Option<SingleObject> {
         single_object(&words(s), None).unwrap()
     }
 
+    const X86: Option<(u16, bool, bool)> = Some((62, true, true));
+
     #[test]
     fn kbuild_shapes() {
-        let want = Some(SingleObject {
-            input: "drivers/x/foo.o".into(),
-            output: "drivers/x/.tmp_foo.o".into(),
-        });
-        assert_eq!(
-            single(&[
-                "-m",
-                "elf_x86_64",
-                "-r",
-                "-o",
-                "drivers/x/.tmp_foo.o",
-                "drivers/x/foo.o"
-            ]),
-            want
-        );
-        assert_eq!(
-            single(&[
-                "-m",
-                "elf_x86_64",
-                "-z",
-                "noexecstack",
-                "-mllvm",
-                "-import-instr-limit=5",
-                "--thinlto-cache-dir",
-                "c",
-                "-T",
-                "s.lds",
-                "-r",
-                "-o",
-                "drivers/x/.tmp_foo.o",
-                "drivers/x/foo.o"
-            ]),
-            want
-        );
+        let want = |emulation| {
+            Some(SingleObject {
+                input: "drivers/x/foo.o".into(),
+                output: "drivers/x/.tmp_foo.o".into(),
+                emulation,
+            })
+        };
+        let tail = ["-r", "-o", "drivers/x/.tmp_foo.o", "drivers/x/foo.o"];
+        let with = |flags: &[&str]| single(&[flags, &tail[..]].concat());
+        assert_eq!(with(&["-m", "elf_x86_64"]), want(X86));
+        // x86_64 with LTO (6.12), and the ThinLTO cache of earlier kernels.
+        let lto = [
+            "-m",
+            "elf_x86_64",
+            "-z",
+            "noexecstack",
+            "-mllvm",
+            "-import-instr-limit=5",
+            "--thinlto-cache-dir=.thinlto-cache",
+        ];
+        assert_eq!(with(&lto), want(X86));
+        // arm64 (joined -m), riscv with LTO, um, arm.
+        let arm64 = ["-EL", "-maarch64elf", "-z", "norelro", "-z", "noexecstack"];
+        assert_eq!(with(&arm64), want(Some((183, true, true))));
+        let riscv = [
+            "-melf64lriscv",
+            "-mllvm",
+            "-mattr=+c",
+            "-mllvm",
+            "-mattr=+relax",
+            "--no-relax-gp",
+        ];
+        assert_eq!(with(&riscv), want(Some((243, true, true))));
+        assert_eq!(with(&["-EL"]), want(None));
         assert_eq!(
             single(&[
                 "--relocatable",
                 "--output=drivers/x/.tmp_foo.o",
                 "drivers/x/foo.o"
             ]),
-            want
+            want(None)
         );
         let here = single(&["-r", "-o", ".tmp_foo.o", "foo.o"]).unwrap();
         assert_eq!(here.output, Path::new(".tmp_foo.o"));
         // `$(dir foo.o)` is `./`: kbuild's spelling for an object at the top.
         let top = single(&["-r", "-o", "./.tmp_foo.o", "foo.o"]).unwrap();
         assert_eq!(top.output, Path::new("./.tmp_foo.o"));
-        let lib_path = [
-            "-r",
-            "--library-path",
-            "/l",
-            "-o",
-            "x/.tmp_foo.o",
-            "x/foo.o",
-        ];
-        assert!(single(&lib_path).is_some());
     }
 
     #[test]
@@ -221,13 +196,50 @@ mod tests {
             &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "-lc"],
             &["-r", "-ox/.tmp_foo.o", "x/foo.o"],
             &["-r", "-o", "x/.tmp_foo.o"],
+            &["-r", "x/foo.o", "-o"],
             &["--version"],
             &["-m", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"], // `-m` eats `-r`
             &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "--library", "c"],
             &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "--library=c"],
+            &[
+                "-r",
+                "--library-path",
+                "/l",
+                "-o",
+                "x/.tmp_foo.o",
+                "x/foo.o",
+            ],
+            // Issue 12, item 3: every one of these makes ld.lld-22 fail.
+            &[
+                "--thinlto-cache-dir",
+                "c",
+                "-r",
+                "-o",
+                "x/.tmp_foo.o",
+                "x/foo.o",
+            ],
+            &["-r", "-o", "x/.tmp_foo.o", "x/foo.o", "-u"],
+            &["-r", "-o", "x/.tmp_foo.o", "--", "x/foo.o"],
+            &[
+                "--rsp-quoting=windows",
+                "-r",
+                "-o",
+                "x/.tmp_foo.o",
+                "x/foo.o",
+            ],
+            &["--chroot=/", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"],
+            &["--mips-got-size=4", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"],
+            &["-m", "elf_bogus", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"],
+            &["-T", "s.lds", "-r", "-o", "x/.tmp_foo.o", "x/foo.o"],
+            &["-r", "-o", "x/.tmp_foo.o", "", "x/foo.o"],
         ] {
             assert_eq!(single(s), None, "{s:?}");
         }
+        let why = classify(&words(&["-r", "-x\nrm -rf ~"]), None).unwrap();
+        assert_eq!(
+            why,
+            Err("'-x\\nrm -rf ~' is not in the gate's allow-list (or its value is not)".into())
+        );
     }
 
     #[test]
@@ -238,6 +250,18 @@ mod tests {
         let arg = format!("@{}", rsp.display());
         let got = single(&["-m", "elf_x86_64", &arg]).unwrap();
         assert_eq!(got.input, Path::new("x/f o.o"));
+        // A form feed is no separator to lld: one word, not understood.
+        std::fs::write(&rsp, "-r\x0c-o x/.tmp_f.o x/f.o").unwrap();
+        assert_eq!(single(&[&arg]), None);
+        // lld drops a UTF-8 byte-order mark and converts UTF-16: unclassified.
+        for head in [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff", b"\0"] {
+            std::fs::write(&rsp, [head, b"-r -o x/.tmp_f.o x/f.o"].concat()).unwrap();
+            let err = single_object(&words(&[&arg]), None).unwrap_err();
+            assert!(
+                err.to_string().contains("byte-order mark or a NUL"),
+                "{err}"
+            );
+        }
         let missing = format!("@{}/nope", d.path().display());
         let err = single_object(&words(&[&missing]), None)
             .unwrap_err()
