@@ -48,20 +48,24 @@ pub fn shell_line(plan: &Plan, program: &Path, cwd: &Path, launcher: Option<&Lau
         // directory, the input's mode (not its mtime: the output is new, as
         // after a link), rename over the output (`-T`: never into a directory
         // of that name), and the temporary removed on failure.
-        Action::Copy { from, to } => {
-            let dir = match to.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            out.extend_from_slice(b"t=$(mktemp -p ");
-            quote(&mut out, dir.as_os_str().as_bytes());
-            out.extend_from_slice(b" .kbuild-shim.XXXXXX.tmp) && { cp --preserve=mode -- ");
-            quote(&mut out, from.as_os_str().as_bytes());
-            out.extend_from_slice(b" \"$t\" && mv -fT -- \"$t\" ");
-            quote(&mut out, to.as_os_str().as_bytes());
-            out.extend_from_slice(b" || { rm -f -- \"$t\"; false; }; }");
-        }
+        Action::Copy { from, to } => out.extend_from_slice(&copy_command(from, to)),
     }
+    out
+}
+
+/// The shell equivalent of the gated copy of `from` to `to`.
+pub fn copy_command(from: &Path, to: &Path) -> Vec<u8> {
+    let dir = match to.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut out = b"t=$(mktemp -p ".to_vec();
+    quote(&mut out, dir.as_os_str().as_bytes());
+    out.extend_from_slice(b" .kbuild-shim.XXXXXX.tmp) && { cp --preserve=mode -- ");
+    quote(&mut out, from.as_os_str().as_bytes());
+    out.extend_from_slice(b" \"$t\" && mv -fT -- \"$t\" ");
+    quote(&mut out, to.as_os_str().as_bytes());
+    out.extend_from_slice(b" || { rm -f -- \"$t\"; false; }; }");
     out
 }
 

@@ -7,7 +7,7 @@
 
 use super::toolchain::{find_in, major_of, rustc_versions, version_of, Tool};
 use crate::path_search::SelfId;
-use crate::{code, fail, ld};
+use crate::{code, explain, fail, ld};
 use anyhow::Context;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -432,21 +432,21 @@ fn ld_step(stderr: &[u8], obj: &str) -> LdStep {
         Some((dir, name)) => format!("{dir}/.tmp_{name}"),
         None => format!("./.tmp_{obj}"),
     };
-    let copy = format!(" && cp -p {obj} {tmp}");
+    // The line the shim logs for its copy (the same renderer as --explain).
+    let copy = explain::copy_command(Path::new(obj), Path::new(&tmp));
+    let copy = String::from_utf8_lossy(&copy);
     let copy_rule = format!("# rule {}:", ld::RULE_COPY);
     // Lines, not pairs of lines: with make -j2 another shim's log lines may
     // come between the copy and its rule line.
     let lines: Vec<&str> = text.lines().collect();
     let copied =
-        lines.iter().any(|l| l.ends_with(&copy)) && lines.iter().any(|l| l.contains(&copy_rule));
+        lines.iter().any(|l| l.ends_with(&*copy)) && lines.iter().any(|l| l.contains(&copy_rule));
     if copied {
         return LdStep::Copied;
     }
-    let ran = lines.iter().any(|l| {
-        l.starts_with("kbuild-shim[INFO]: cd ")
-            && l.contains(&format!(" -o {tmp} "))
-            && !l.contains(" && cp -p ")
-    });
+    let ran = lines
+        .iter()
+        .any(|l| l.starts_with("kbuild-shim[INFO]: cd ") && l.contains(&format!(" -o {tmp} ")));
     if ran {
         LdStep::Ran
     } else {
@@ -974,14 +974,27 @@ mod tests {
 
     #[test]
     fn ld_step_from_log() {
-        let copy = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
-            kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n";
+        let line = String::from_utf8(explain::copy_command(
+            Path::new("rust/foo.o"),
+            Path::new("rust/.tmp_foo.o"),
+        ))
+        .unwrap();
+        let copy = format!(
+            "kbuild-shim[INFO]: cd /t && {line}\n\
+             kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n"
+        );
+        let copy = copy.as_bytes();
         assert_eq!(ld_step(copy, "rust/foo.o"), LdStep::Copied);
-        let interleaved = b"kbuild-shim[INFO]: cd /t && cp -p rust/foo.o rust/.tmp_foo.o\n\
-            kbuild-shim[INFO]: cd /t && /usr/bin/clang-22 -c -o cfile.o cfile.c\n\
-            kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n\
-            kbuild-shim[INFO]: # passthrough: an input is not LLVM IR\n";
-        assert_eq!(ld_step(interleaved, "rust/foo.o"), LdStep::Copied);
+        let interleaved = format!(
+            "kbuild-shim[INFO]: cd /t && {line}\n\
+             kbuild-shim[INFO]: cd /t && /usr/bin/clang-22 -c -o cfile.o cfile.c\n\
+             kbuild-shim[INFO]: # rule ld-single-copy: Rust object\n\
+             kbuild-shim[INFO]: # passthrough: an input is not LLVM IR\n"
+        );
+        assert_eq!(
+            ld_step(interleaved.as_bytes(), "rust/foo.o"),
+            LdStep::Copied
+        );
         // Another Rust object's copy says nothing about this one.
         assert_eq!(ld_step(copy, "fs/foo/foo_rs.o"), LdStep::None);
         let ran =
