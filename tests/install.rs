@@ -240,7 +240,7 @@ fn assert_one_line_error(o: &Output, tail: &str) {
 fn a_missing_default_binary_is_built_with_cargo_when_cargo_is_there() {
     // A recording cargo that "builds" by copying the binary under test.
     let dest = tempfile::tempdir().unwrap();
-    let tools = fake_tools(&[]);
+    let tools = tempfile::tempdir().unwrap();
     let target = dest.path().join("target");
     write_exe(
         &tools.path().join("cargo"),
