@@ -1,26 +1,68 @@
 //! `make install` / `make uninstall` into a temporary DESTDIR, the installed
-//! masquerade directory against the real clang-22, and the man page.
+//! masquerade directory against the real clang-22, installing a pre-built
+//! binary with no cargo in PATH (as `sudo make install` does), and the man page.
 
 mod common;
 
 use common::*;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const LINKS: [&str; 5] = ["clang", "clang-22", "ld.lld", "ld.lld-22", "ld"];
 
 fn make_in_root(args: &[&str]) {
-    let o = Command::new(real_tool("make"))
-        .arg("-C")
+    let o = make_in_root_with(args, &[]);
+    check(&o, &format!("make {args:?}"));
+}
+
+/// `make -C ROOT args…` with `env` set. CARGO (cargo test sets it to its own
+/// path, and the Makefile honours it) and CARGO_TARGET_DIR are unset unless given.
+fn make_in_root_with(args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+    let mut c = Command::new(real_tool("make"));
+    c.arg("-C")
         .arg(ROOT)
         .arg("--no-print-directory")
         .args(args)
         .env_remove("MAKEFLAGS")
         .env_remove("MAKELEVEL")
-        .output()
-        .unwrap();
-    check(&o, &format!("make {args:?}"));
+        .env_remove("CARGO")
+        .env_remove("CARGO_TARGET_DIR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// The test's PATH without any directory holding `cargo`, as root's PATH
+/// under sudo when Rust came from rustup.
+fn path_without_cargo() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|d| !d.join("cargo").exists())
+        .collect();
+    assert!(
+        dirs.iter().any(|d| d.join("make").is_file()),
+        "no make left"
+    );
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// `path` written relative to ROOT (with `..` up to `/`), as a packager's
+/// `BIN=../build/kbuild-shim` would be.
+fn relative_to_root(path: &Path) -> String {
+    let root = Path::new(ROOT).canonicalize().unwrap();
+    let path = path.canonicalize().unwrap();
+    let ups = "../".repeat(root.components().count() - 1);
+    format!("{ups}{}", path.strip_prefix("/").unwrap().display())
+}
+
+/// A copy of the binary under test, standing in for a pre-built release binary.
+fn prebuilt(dir: &Path) -> PathBuf {
+    let bin = dir.join("prebuilt-kbuild-shim");
+    std::fs::copy(SHIM, &bin).unwrap();
+    bin
 }
 
 /// Every file and symlink under `dir`, relative, sorted.
@@ -46,7 +88,7 @@ fn make_install_and_uninstall_into_destdir() {
     let clang = real_tool("clang-22");
     let dest = tempfile::tempdir().unwrap();
     let destdir = format!("DESTDIR={}", dest.path().display());
-    make_in_root(&["install", "PREFIX=/usr", &destdir]);
+    make_in_root(&["install", "PREFIX=/usr", &destdir, &format!("BIN={SHIM}")]);
 
     let usr = dest.path().join("usr");
     let mut want: Vec<PathBuf> = vec![
@@ -91,6 +133,152 @@ fn make_install_and_uninstall_into_destdir() {
     make_in_root(&["uninstall", "PREFIX=/usr", &destdir]);
     assert_eq!(files(&usr), Vec::<PathBuf>::new());
     assert!(!usr.join("lib/kbuild-shim").exists());
+}
+
+#[test]
+fn install_takes_a_prebuilt_relative_bin_with_no_cargo_in_path() {
+    let dest = tempfile::tempdir().unwrap();
+    let bin = prebuilt(dest.path());
+    let rel = relative_to_root(&bin);
+    assert!(!rel.starts_with('/'));
+    let path = path_without_cargo();
+    let o = make_in_root_with(
+        &[
+            "install",
+            "PREFIX=/usr",
+            &format!("DESTDIR={}", dest.path().display()),
+            &format!("BIN={rel}"),
+        ],
+        &[("PATH", &path)],
+    );
+    check(&o, "make install BIN=relative without cargo");
+    assert!(!stdout(&o).contains("cargo"), "{}", stdout(&o));
+    let installed = dest.path().join("usr/bin/kbuild-shim");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(&bin).unwrap()
+    );
+    let o = Command::new(&installed).arg("--version").output().unwrap();
+    check(&o, "installed --version");
+}
+
+#[test]
+fn uninstall_removes_the_links_of_any_llvm_ver() {
+    let dest = tempfile::tempdir().unwrap();
+    let bin = prebuilt(dest.path());
+    let destdir = format!("DESTDIR={}", dest.path().display());
+    let bin = format!("BIN={}", bin.display());
+    make_in_root(&["install", "PREFIX=/usr", &destdir, &bin, "LLVM_VER=21"]);
+    let shimdir = dest.path().join("usr/lib/kbuild-shim/bin");
+    for n in ["clang-21", "ld.lld-21"] {
+        assert!(shimdir.join(n).is_symlink(), "{n}");
+    }
+    // Without LLVM_VER (so 22): the -21 links must go too.
+    make_in_root(&["uninstall", "PREFIX=/usr", &destdir]);
+    assert_eq!(files(&dest.path().join("usr")), Vec::<PathBuf>::new());
+    assert!(!dest.path().join("usr/lib/kbuild-shim").exists());
+
+    // A file of the user's in the masquerade directory is kept, and so is the directory.
+    make_in_root(&["install", "PREFIX=/usr", &destdir, &bin, "LLVM_VER=21"]);
+    std::os::unix::fs::symlink("/usr/bin/clang-19", shimdir.join("clang-19")).unwrap();
+    make_in_root(&["uninstall", "PREFIX=/usr", &destdir, "LLVM_VER=21"]);
+    assert_eq!(
+        files(&dest.path().join("usr")),
+        vec![PathBuf::from("lib/kbuild-shim/bin/clang-19")]
+    );
+}
+
+#[test]
+fn a_missing_binary_with_no_cargo_is_a_one_line_error() {
+    let dest = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let path = path_without_cargo();
+    let destdir = format!("DESTDIR={}", dest.path().display());
+    let o = make_in_root_with(
+        &["install", "PREFIX=/usr", &destdir],
+        &[
+            ("PATH", &path),
+            ("CARGO_TARGET_DIR", empty.path().as_os_str()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let want = format!(
+        " *** {}/release/kbuild-shim is missing and 'cargo' is not in PATH: \
+         build it first (cargo build --release) or set BIN=/path/to/kbuild-shim.  Stop.\n",
+        empty.path().display()
+    );
+    assert_one_line_error(&o, &want);
+    assert_eq!(stdout(&o), "");
+
+    let o = make_in_root_with(
+        &[
+            "install",
+            "PREFIX=/usr",
+            &destdir,
+            "BIN=no/such/kbuild-shim",
+        ],
+        &[],
+    );
+    assert_one_line_error(&o, " *** BIN=no/such/kbuild-shim does not exist.  Stop.\n");
+    assert_eq!(files(dest.path()), Vec::<PathBuf>::new());
+}
+
+/// make failed with exit 2 and one stderr line `Makefile:N:` + `tail`.
+fn assert_one_line_error(o: &Output, tail: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let rest = err
+        .strip_prefix("Makefile:")
+        .unwrap_or_else(|| panic!("{err}"));
+    let (line, rest) = rest.split_once(':').unwrap();
+    assert!(line.parse::<u32>().is_ok(), "{err}");
+    assert_eq!(rest, tail);
+}
+
+#[test]
+fn a_missing_default_binary_is_built_with_cargo_when_cargo_is_there() {
+    // A recording cargo that "builds" by copying the binary under test.
+    let dest = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let target = dest.path().join("target");
+    write_exe(
+        &tools.path().join("cargo"),
+        &format!(
+            "#!/bin/sh\nmkdir -p \"$CARGO_TARGET_DIR/release\"\n\
+             printf '%s\\n' \"$*\" > \"$CARGO_TARGET_DIR/cargo.args\"\n\
+             cp '{SHIM}' \"$CARGO_TARGET_DIR/release/kbuild-shim\"\n"
+        ),
+    );
+    let mut dirs = vec![tools.path().to_path_buf()];
+    dirs.extend(std::env::split_paths(&path_without_cargo()));
+    let path = std::env::join_paths(dirs).unwrap();
+    let o = make_in_root_with(
+        &[
+            "install",
+            "PREFIX=/usr",
+            &format!("DESTDIR={}", dest.path().join("root").display()),
+        ],
+        &[("PATH", &path), ("CARGO_TARGET_DIR", target.as_os_str())],
+    );
+    check(&o, "make install with a missing default binary");
+    assert_eq!(
+        std::fs::read_to_string(target.join("cargo.args")).unwrap(),
+        "build --release --locked\n"
+    );
+    assert!(dest.path().join("root/usr/bin/kbuild-shim").is_file());
+    // Present now: a second install does not call cargo again.
+    std::fs::remove_file(target.join("cargo.args")).unwrap();
+    let o = make_in_root_with(
+        &[
+            "install",
+            "PREFIX=/usr",
+            &format!("DESTDIR={}", dest.path().join("root").display()),
+        ],
+        &[("PATH", &path), ("CARGO_TARGET_DIR", target.as_os_str())],
+    );
+    check(&o, "second make install");
+    assert!(!target.join("cargo.args").exists());
 }
 
 #[test]

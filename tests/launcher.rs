@@ -1,6 +1,7 @@
 //! KBUILD_SHIM_LAUNCHER: the final command runs as `<launcher…> <real tool>
-//! <args…>`. Recording fakes for the argv and loop safety; the real ccache
-//! and distcc (with a distccd the test starts on 127.0.0.1) for the rest.
+//! <args…>`. Recording fakes for the argv and loop safety; the real ccache,
+//! distcc (with a distccd the test starts on 127.0.0.1) and icecream (with an
+//! icecc-scheduler and two iceccds on 127.0.0.1) for the rest.
 
 mod common;
 
@@ -549,4 +550,266 @@ fn a_launcher_written_before_the_tool_stays_in_front() {
     // Passed through unchanged.
     let got = read_record(&work.path().join("t.rec")).unwrap();
     assert_eq!(got[1..], words(&["-c", "x.bc"])[..]);
+}
+
+/// A free TCP port on 127.0.0.1 (bind to port 0, then hand it over).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An icecream network on 127.0.0.1, stopped when dropped: one
+/// `icecc-scheduler` and two `iceccd`s, as icecream's own test suite runs
+/// them. The client talks to `local` (`--no-remote`, its own unix socket);
+/// `remote` accepts jobs on its own TCP port. A unique netname and
+/// `ICECC_TESTS=1` (broadcast on loopback only) keep it apart from any other
+/// icecream on the machine.
+struct Icecream {
+    children: Vec<Child>,
+    dir: PathBuf,
+}
+
+impl Icecream {
+    const REMOTE: &'static str = "kbuild-shim-remote";
+
+    fn start(dir: &Path) -> Icecream {
+        let scheduler = real_tool("icecc-scheduler");
+        let iceccd = real_tool("iceccd");
+        // As root both drop to the icecc user, which must write logs,
+        // sockets and environments here.
+        let dir = dir.join("icecream");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let sched_port = free_port();
+        let bcast_port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let netname = format!("kbuildshim{}", std::process::id());
+        // argv[0] is the program; its stderr goes to NAME.stderr.
+        let spawn = |argv: Vec<String>, name: &str, socket: Option<&str>| {
+            let mut c = Command::new(&argv[0]);
+            // Its own process group, so Drop stops the forked children too.
+            c.process_group(0)
+                .args(&argv[1..])
+                .env("ICECC_TESTS", "1")
+                // An uncompressed environment: packing clang-22 costs far
+                // less CPU (about 6 s instead of 11 s here).
+                .env("ICECC_ENV_COMPRESSION", "none")
+                .env(
+                    "ICECC_TEST_SCHEDULER_PORTS",
+                    format!("{sched_port}:{bcast_port}"),
+                )
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join(format!("{name}.stderr"))).unwrap());
+            if let Some(s) = socket {
+                c.env("ICECC_TEST_SOCKET", dir.join(s));
+            }
+            c.spawn().unwrap()
+        };
+        let d = |f: &str| dir.join(f).display().to_string();
+        let mut ice = Icecream {
+            children: Vec::new(),
+            dir: dir.clone(),
+        };
+        let mut argv = vec![scheduler.display().to_string()];
+        argv.extend([
+            "-p".into(),
+            sched_port.to_string(),
+            "-n".into(),
+            netname.clone(),
+        ]);
+        argv.extend(["-l".into(), d("scheduler.log"), "-vvv".into()]);
+        ice.children.push(spawn(argv, "scheduler", None));
+        let daemon = |name: &str, extra: &[String]| {
+            let mut a: Vec<String> = vec![
+                iceccd.display().to_string(),
+                "-s".into(),
+                format!("127.0.0.1:{sched_port}"),
+                "-n".into(),
+                netname.clone(),
+                "-N".into(),
+                name.into(),
+                "-b".into(),
+                d(&format!("envs-{name}")),
+                "-l".into(),
+                d(&format!("{name}.log")),
+                "-m".into(),
+                "2".into(),
+                "-vvv".into(),
+            ];
+            a.extend_from_slice(extra);
+            a
+        };
+        let local = daemon("kbuild-shim-local", &["--no-remote".into()]);
+        ice.children
+            .push(spawn(local, "local", Some("socket-local")));
+        // iceccd takes no jobs while the machine's CPU is less than 10% idle
+        // (it reports load 1000, and the scheduler waits for a better one),
+        // which on a busy test machine means never. The remote daemon reads
+        // a frozen copy of /proc/stat, so it always counts as idle; the
+        // compile it runs is real.
+        let stat = dir.join("proc-stat");
+        std::fs::write(&stat, std::fs::read("/proc/stat").unwrap()).unwrap();
+        let mut argv: Vec<String> = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+            .map(String::from)
+            .to_vec();
+        argv.push("mount --bind \"$0\" /proc/stat && exec \"$@\"".into());
+        argv.push(stat.display().to_string());
+        argv.extend(daemon(
+            Self::REMOTE,
+            &["-p".into(), free_port().to_string()],
+        ));
+        ice.children
+            .push(spawn(argv, "remote", Some("socket-remote")));
+        // The daemons retry the scheduler every few seconds.
+        let start = Instant::now();
+        loop {
+            let log = ice.log("scheduler.log");
+            if ["kbuild-shim-local", Self::REMOTE]
+                .iter()
+                .all(|n| log.contains(&format!("login {n} protocol version")))
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the iceccds did not log in to the scheduler:\n{log}\nlocal: {}\nremote: {}",
+                ice.log("local.stderr"),
+                ice.log("remote.stderr")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let remote = ice.log(&format!("{}.log", Self::REMOTE));
+        assert!(
+            !remote.contains("Cannot use chroot"),
+            "iceccd cannot chroot, so it takes no remote jobs: run this test as root\n{remote}"
+        );
+        ice
+    }
+
+    fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+
+    /// The client's debug log, one entry per icecc run.
+    fn client_jobs(&self) -> Vec<String> {
+        let log = self.log("icecc.log");
+        let mut jobs: Vec<String> = log.split("invoked as: ").map(str::to_owned).collect();
+        jobs.remove(0); // before the first run
+        jobs
+    }
+
+    /// The client's settings: the local daemon's socket; the job goes to the
+    /// remote daemon even though it is on this machine (icecream's own test
+    /// hook: otherwise a job placed on 127.0.0.1 runs locally); a debug log.
+    fn client_env(&self) -> Vec<(&'static str, PathBuf)> {
+        vec![
+            ("ICECC_TEST_SOCKET", self.dir.join("socket-local")),
+            ("ICECC_TEST_REMOTEBUILD", "1".into()),
+            ("ICECC_PREFERRED_HOST", Self::REMOTE.into()),
+            ("ICECC_DEBUG", "debug".into()),
+            ("ICECC_LOGFILE", self.dir.join("icecc.log")),
+        ]
+    }
+}
+
+impl Drop for Icecream {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", c.id())])
+                .status();
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn icecc_as_launcher_sends_c_compiles_to_the_remote_daemon_and_runs_ir_compiles_locally() {
+    let icecc = real_tool("icecc");
+    let clang = real_tool("clang-22");
+    let work = sources();
+    let ice = Icecream::start(work.path());
+    let through_shim = |args: &[&str]| {
+        let mut c = shim();
+        c.current_dir(work.path())
+            .arg("clang-22")
+            .args(args)
+            .env("KBUILD_SHIM_LAUNCHER", &icecc);
+        for (k, v) in ice.client_env() {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        check(&o, &format!("icecc via shim {args:?}"));
+    };
+    through_shim(&["-O2", "-c", "x.c", "-o", "remote.o"]);
+    // icecc falls back to a local build on any remote failure and still
+    // exits 0, so only the logs tell: the client used the remote daemon,
+    // which compiled x.c in its chroot from the environment icecc sent it.
+    let jobs = ice.client_jobs();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let want = format!("{} -O2 -c x.c -o remote.o\n", clang.display());
+    assert!(jobs[0].contains(&want), "{}", jobs[0]);
+    assert!(
+        jobs[0].contains("Have to use host 127.0.0.1:"),
+        "{}",
+        jobs[0]
+    );
+    assert!(!jobs[0].contains("<building_local>"), "{}", jobs[0]);
+    // The daemon's log may trail the client's exit a little: wait for it.
+    let start = Instant::now();
+    let remote = loop {
+        let remote = ice.log(&format!("{}.log", Icecream::REMOTE));
+        if remote.contains("remote compile for file x.c")
+            && remote.contains("Remote compilation completed with exit code 0")
+        {
+            break remote;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the remote iceccd log has no job for x.c:\n{remote}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = run_in(work.path(), &clang, &["-O2", "-c", "x.c", "-o", "local.o"]);
+    check(&o, "local compile");
+    assert_eq!(
+        std::fs::read(work.path().join("remote.o")).unwrap(),
+        std::fs::read(work.path().join("local.o")).unwrap()
+    );
+
+    // IR input: icecc builds it locally ("unknown extension bc"), and the
+    // rewritten command gives plain clang's object.
+    let jobs_before = remote.matches("Remote compilation completed").count();
+    let mut a: Vec<&str> = IR_FLAGS.to_vec();
+    a.extend(["x.bc", "-o", "ir.o"]);
+    through_shim(&a);
+    let jobs = ice.client_jobs();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert!(jobs[1].contains("x.bc -o ir.o"), "{}", jobs[1]);
+    assert!(jobs[1].contains("unknown extension bc"), "{}", jobs[1]);
+    assert!(jobs[1].contains("</building_local"), "{}", jobs[1]);
+    let plain = run_in(
+        work.path(),
+        &clang,
+        &["-c", "x.bc", "-o", "plain.o", "-Wno-override-module"],
+    );
+    check(&plain, "plain IR compile");
+    assert_eq!(
+        std::fs::read(work.path().join("ir.o")).unwrap(),
+        std::fs::read(work.path().join("plain.o")).unwrap()
+    );
+    let remote = ice.log(&format!("{}.log", Icecream::REMOTE));
+    assert_eq!(
+        remote.matches("Remote compilation completed").count(),
+        jobs_before
+    );
 }

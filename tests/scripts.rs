@@ -32,9 +32,14 @@ fn shell_scripts_are_shellcheck_clean() {
             ),
         );
     }
-    let o = run_in(root, &shellcheck, &[".ci/run"]);
-    check(
-        &o,
-        &format!("shellcheck .ci/run: {}", String::from_utf8_lossy(&o.stdout)),
-    );
+    for script in [".ci/run", ".ci/packaging", "packaging/build-rpm"] {
+        let o = run_in(root, &shellcheck, &[script]);
+        check(
+            &o,
+            &format!(
+                "shellcheck {script}: {}",
+                String::from_utf8_lossy(&o.stdout)
+            ),
+        );
+    }
 }

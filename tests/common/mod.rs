@@ -22,6 +22,7 @@ pub fn real_tool(name: &str) -> PathBuf {
     let hint = match name {
         "make" | "ccache" | "distcc" | "shellcheck" => format!("apt-get install -y {name}"),
         "distccd" => "apt-get install -y distcc".to_owned(),
+        "icecc" | "iceccd" | "icecc-scheduler" => "apt-get install -y icecc".to_owned(),
         "groff" => "apt-get install -y groff-base".to_owned(),
         "python3" => "apt-get install -y python3".to_owned(),
         "rustc" => "install Rust with rustup (rustc 1.95, LLVM 22)".to_owned(),
