@@ -654,3 +654,56 @@ fn strict_mode_passes_every_golden_ir_case() {
         "golden IR cases that do not compile with clang-22"
     );
 }
+
+/// KBUILD_SHIM_STRICT=1 builds every IR compile of the mini kbuild tree on
+/// every arch it has (inlining on; x86_64 also with LTO) with the precise
+/// drops alone: the report shows the drops fired and the blanket never did,
+/// and the helpers are still inlined.
+#[test]
+fn strict_mode_builds_the_mini_tree_on_every_arch() {
+    need_minikbuild_tools();
+    let t = tempfile::tempdir().unwrap();
+    for (arch, lto, drop) in [
+        ("x86_64", 0, None),
+        ("x86_64", 1, None),
+        ("arm64", 0, None),
+        ("arm", 0, Some("ir-drop-U")),
+        ("um", 0, Some("ir-drop-I")),
+    ] {
+        let tree = mini_tree(t.path(), &format!("{arch}-{lto}"));
+        let report = tree.join("shim.jsonl");
+        let mut args = vec![
+            format!("ARCH={arch}"),
+            "INLINE=1".to_string(),
+            format!("LTO={lto}"),
+        ];
+        args.extend(shim_tools());
+        args.push("all".into());
+        args.push("verify-inline".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env = [
+            ("KBUILD_SHIM_STRICT", std::ffi::OsStr::new("1")),
+            ("KBUILD_SHIM_REPORT", report.as_os_str()),
+        ];
+        let o = make(&tree, &args, &env);
+        check(&o, &format!("strict {arch} LTO={lto} build"));
+        assert!(
+            stdout(&o)
+                .lines()
+                .any(|l| l == "inline check: OK (rust/foo.o)"),
+            "{arch}: {}",
+            stdout(&o)
+        );
+        let report = std::fs::read_to_string(&report).unwrap_or_default();
+        assert!(
+            !report.contains("ir-add-no-unused-argument"),
+            "{arch}: the blanket flag was added in strict mode:\n{report}"
+        );
+        if let Some(rule) = drop {
+            assert!(
+                report.contains(&format!("\"{rule}\"")),
+                "{arch}: {rule} did not fire:\n{report}"
+            );
+        }
+    }
+}
