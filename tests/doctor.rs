@@ -180,3 +180,225 @@ fn usage_errors() {
         assert!(stderr(&o).starts_with("kbuild-shim: "), "{}", stderr(&o));
     }
 }
+
+/// `scripts/Makefile.build`'s Rust rule in the three shapes kbuild has had.
+const MERGED_RULE: &str = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(CONFIG_RUST_INLINE_HELPERS),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(CONFIG_RUST_INLINE_HELPERS),;$(LLVM_LINK) --internalize --suppress-warnings $(patsubst %.o,%.bc,$@) \\\n\t\t$(objtree)/rust/helpers/helpers$(if $(part-of-module),_module).bc -o $(patsubst %.o,%.m.bc,$@); \\\n\t\t$(CC) $(CLANG_FLAGS) $(KBUILD_CFLAGS) -Wno-override-module -c $(patsubst %.o,%.m.bc,$@) -o $@ \\\n\t\t$(cmd_ld_single)) \\\n\t$(cmd_objtool)\n";
+const V2_RULE: &str = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(link_helper),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(link_helper),;$(LLVM_LINK) --internalize --suppress-warnings $(patsubst %.o,%.bc,$@) \\\n\t\t$(objtree)/rust/helpers/helpers.bc -o $(patsubst %.o,%.m.bc,$@); \\\n\t\t$(CC) $(CLANG_FLAGS) $(KBUILD_CFLAGS) -Wno-override-module -c $(patsubst %.o,%.m.bc,$@) -o $@) \\\n\t$(cmd_ld_single) $(cmd_objtool)\n";
+const LINUX_6_12_RULE: &str = "quiet_cmd_rustc_o_rs = $(RUSTC_OR_CLIPPY_QUIET) $(quiet_modtag) $@\n      cmd_rustc_o_rs = $(rust_common_cmd) --emit=obj=$@ $< $(cmd_objtool)\n";
+
+/// A kernel tree in `dir` (object tree = source tree): `auto.conf` with
+/// `config`, `scripts/Makefile.build` with `rule`, and `files` (path, text).
+fn kernel_tree(dir: &Path, config: &str, rule: Option<&str>, files: &[(&str, &str)]) {
+    let write = |p: &str, text: &str| {
+        let p = dir.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("include/config/auto.conf", config);
+    if let Some(rule) = rule {
+        write("scripts/Makefile.build", rule);
+    }
+    for (p, text) in files {
+        write(p, text);
+    }
+}
+
+/// `--doctor --kernel DIR` with fake tools that all agree (so only the tree speaks).
+fn doctor_tree(kernel: &Path, env: &[(&str, &str)]) -> String {
+    let d = tempfile::tempdir().unwrap();
+    toolchain(d.path(), "22.1.2", "22.1.8");
+    let (code, out) = doctor(
+        d.path().into(),
+        &["--kernel", kernel.to_str().unwrap()],
+        env,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    out
+}
+
+const X86_LTO: &str = "CONFIG_RUST=y\nCONFIG_X86_64=y\nCONFIG_LTO_CLANG=y\n";
+
+#[test]
+fn merged_rules_with_inlining_off_leave_the_ld_gate_nothing_to_do() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(k.path(), X86_LTO, Some(MERGED_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("scripts/Makefile.build has the merged rules (v7.1+)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: kbuild runs no IR-input compile and no single-object ld -r for Rust objects: the ld gate has nothing to do"),
+        "{out}"
+    );
+}
+
+#[test]
+fn v2_style_rules_name_the_ld_gate_rule() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(k.path(), X86_LTO, Some(V2_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("has v2-style rules: cmd_ld_single runs for Rust objects even with CONFIG_RUST_INLINE_HELPERS off: handled by rule ld-single-copy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the shim copies instead of the single-object ld -r"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_tree_without_helper_inlining_is_named() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(
+        k.path(),
+        X86_LTO,
+        Some(LINUX_6_12_RULE),
+        // Without inlining no IR-input compile runs: nothing to warn about.
+        &[
+            ("fs/x/Makefile", "subdir-ccflags-y += -I$(src)\n"),
+            ("fs/x/a.rs", ""),
+        ],
+    );
+    let out = doctor_tree(k.path(), &[("KCFLAGS", "-I/opt/inc")]);
+    assert!(
+        out.contains("has no helper inlining (no llvm-link step in cmd_rustc_o_rs)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("CONFIG_RUST_INLINE_HELPERS=not set: this tree has no helper inlining"),
+        "{out}"
+    );
+    assert!(!out.contains("warn"), "{out}");
+}
+
+#[test]
+fn the_source_tree_is_found_from_an_o_object_tree() {
+    let src = tempfile::tempdir().unwrap();
+    kernel_tree(src.path(), "", Some(MERGED_RULE), &[]);
+    let obj = tempfile::tempdir().unwrap();
+    kernel_tree(obj.path(), X86_LTO, None, &[]);
+    std::os::unix::fs::symlink(src.path(), obj.path().join("source")).unwrap();
+    let out = doctor_tree(obj.path(), &[]);
+    assert!(
+        out.contains("/source/scripts/Makefile.build has the merged rules"),
+        "{out}"
+    );
+
+    // Without the symlink: the object tree's Makefile includes the source's.
+    std::fs::remove_file(obj.path().join("source")).unwrap();
+    std::fs::write(
+        obj.path().join("Makefile"),
+        format!(
+            "# Automatically generated by kbuild\ninclude {}/Makefile\n",
+            src.path().display()
+        ),
+    )
+    .unwrap();
+    let out = doctor_tree(obj.path(), &[]);
+    let want = format!(
+        "{}/scripts/Makefile.build has the merged rules",
+        src.path().display()
+    );
+    assert!(out.contains(&want), "{out}");
+
+    // Neither: the rule set is unknown, and said so.
+    std::fs::remove_file(obj.path().join("Makefile")).unwrap();
+    let out = doctor_tree(obj.path(), &[]);
+    assert!(out.contains("warn rules: cannot read "), "{out}");
+}
+
+#[test]
+fn preprocessor_options_in_kcflags_warn_with_their_rule() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(k.path(), X86_LTO, Some(MERGED_RULE), &[]);
+    let out = doctor_tree(
+        k.path(),
+        &[(
+            "KCFLAGS",
+            "-O2 -I/opt/inc -DKEEP -include /opt/x.h -fmacro-prefix-map=/a=/b -g",
+        )],
+    );
+    let warns: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("warn KCFLAGS"))
+        .collect();
+    assert_eq!(warns.len(), 3, "{out}");
+    for (opt, rule) in [
+        ("-I/opt/inc", "ir-drop-I"),
+        ("-include /opt/x.h", "ir-drop-include"),
+        ("-fmacro-prefix-map=/a=/b", "ir-drop-fmacro-prefix-map"),
+    ] {
+        assert!(
+            warns
+                .iter()
+                .any(|l| l.starts_with(&format!("warn KCFLAGS has {opt}: "))
+                    && l.ends_with(&format!("handled by rule {rule}"))),
+            "{opt} not named with {rule}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn subdir_ccflags_of_rust_directories_warn_with_their_rule() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(
+        k.path(),
+        X86_LTO,
+        Some(MERGED_RULE),
+        &[
+            // bcachefs-tools issues 782/922: -I$(obj) above the Rust code.
+            (
+                "fs/bcachefs/Makefile",
+                "obj-y += bcachefs.o\nsubdir-ccflags-y += -I$(obj) \\\n\t-DKEEP\n",
+            ),
+            ("fs/bcachefs/rust/mod.rs", ""),
+            // A Kbuild file wins over the Makefile next to it.
+            (
+                "drivers/r/Kbuild",
+                "subdir-ccflags-$(CONFIG_R) := -include $(src)/r.h\n",
+            ),
+            ("drivers/r/Makefile", "subdir-ccflags-y += -Uignored\n"),
+            ("drivers/r/a.rs", ""),
+            // C only: no Rust object gets it.
+            ("drivers/c/Makefile", "subdir-ccflags-y += -I$(src)/inc\n"),
+            ("drivers/c/c.c", ""),
+            // ccflags-y stays in c_flags and never reaches the IR compile.
+            ("drivers/r/sub/Makefile", "ccflags-y += -I$(src)\n"),
+        ],
+    );
+    let out = doctor_tree(k.path(), &[]);
+    let warns: Vec<&str> = out.lines().filter(|l| l.starts_with("warn ")).collect();
+    assert_eq!(
+        warns,
+        [
+            "warn drivers/r/Kbuild: subdir-ccflags-y has -include $(src)/r.h: it reaches the IR-input compile of the Rust objects in drivers/r (argument unused during compilation in RUSTC steps): handled by rule ir-drop-include",
+            "warn fs/bcachefs/Makefile: subdir-ccflags-y has -I$(obj): it reaches the IR-input compile of the Rust objects in fs/bcachefs/rust (argument unused during compilation in RUSTC steps): handled by rule ir-drop-I",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn riscv_and_loongarch_trees_list_their_problems() {
+    for (sym, arch, wants) in [
+        ("CONFIG_RISCV", "riscv", &["riscv64imac-unknown-none-elf triple differs from clang's --target (-Woverride-module): handled by rule ir-add-no-override-module"][..]),
+        (
+            "CONFIG_LOONGARCH",
+            "loongarch",
+            &[
+                "arch/loongarch/Makefile's -isystem $(shell $(CC) -print-file-name=include) is unused on IR-input compiles: handled by rule ir-drop-isystem",
+                "loongarch64-unknown-none-softfloat triple differs from clang's --target (-Woverride-module): handled by rule ir-add-no-override-module",
+            ],
+        ),
+    ] {
+        let k = tempfile::tempdir().unwrap();
+        kernel_tree(k.path(), &format!("CONFIG_RUST=y\n{sym}=y\nCONFIG_64BIT=y\n"), Some(MERGED_RULE), &[]);
+        let out = doctor_tree(k.path(), &[]);
+        assert!(!out.contains("ARCH: none of"), "{out}");
+        for want in wants {
+            assert!(out.contains(&format!("ok   ARCH={arch}: ")) && out.contains(want), "{want}:\n{out}");
+        }
+    }
+}

@@ -6,7 +6,11 @@
 mod common;
 
 use common::*;
+use kbuild_shim::cc::ir_unused::IR_UNUSED;
 use kbuild_shim::cc::options::{Form, Meaning, CC_OPTIONS};
+use kbuild_shim::cc::tokens::{tokens, Token};
+use kbuild_shim::cc::{classify, CcClass};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -327,7 +331,7 @@ fn spellings(o: &kbuild_shim::cc::CcOption) -> Vec<Vec<String>> {
     match o.form {
         Form::Flag => vec![vec![n]],
         Form::Separate => vec![vec![n, val.into()]],
-        Form::Joined if n.ends_with(',') => vec![vec![format!("{n}-foo")]],
+        Form::Joined if n.ends_with(',') => vec![vec![format!("{n}-MD")]],
         Form::Joined => vec![vec![format!("{n}{val}")]],
         Form::EqOrSeparate => vec![vec![format!("{n}={val}")], vec![n, val.into()]],
         Form::JoinedOrSeparate => vec![vec![format!("{n}{val}")], vec![n, val.into()]],
@@ -388,4 +392,318 @@ fn arity_table_is_current() {
         String::from_utf8_lossy(&o.stdout) == committed,
         "src/cc/arity.rs is stale for this clang-22: run `tools/gen-clang-arity > src/cc/arity.rs`"
     );
+}
+
+/// src/cc/ir_unused.rs is generated from clang-22 itself (the set the
+/// `IrDrop` rows must equal); regenerate and compare.
+#[test]
+fn ir_unused_table_is_current() {
+    real_tool(CLANG);
+    real_tool("python3");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new(root.join("tools/gen-clang-ir-unused"))
+        .arg(CLANG)
+        .output()
+        .unwrap();
+    check(&o, "tools/gen-clang-ir-unused");
+    let committed = std::fs::read_to_string(root.join("src/cc/ir_unused.rs")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout) == committed,
+        "src/cc/ir_unused.rs is stale for this clang-22: run \
+         `tools/gen-clang-ir-unused > src/cc/ir_unused.rs` and give new spellings a row in \
+         src/cc/options.rs"
+    );
+}
+
+/// A value of the right shape for a generated option (as the generator
+/// gives it): clang validates values it uses, so they must be real.
+fn valid_value(fx: &Fixture, opt: &str) -> String {
+    let name = opt.trim_end_matches(['=', ',']);
+    match name {
+        _ if name.contains("prefix-map") => "a=b".into(),
+        "-Wp" => "-MD".into(),
+        "-D" | "-U" => "X".into(),
+        _ if name.ends_with("-macro") => "X".into(),
+        "-include" | "--include" | "-imacros" | "--imacros" => {
+            fx.path().join("x.h").display().to_string()
+        }
+        "-MF" | "-MT" | "-MQ" => "dep.d".into(),
+        _ => fx.path().display().to_string(),
+    }
+}
+
+/// Strict mode is complete: an IR compile carrying every generated drop
+/// option in every form clang accepts (each with a valid value) fails with
+/// plain clang-22 and passes through the shim without the blanket flag, and
+/// the object equals the one clang makes without those options.
+#[test]
+fn strict_mode_drops_every_generated_option_at_once() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path().join("x.h"), "").unwrap();
+    let mut opts: Vec<String> = Vec::new();
+    for &(n, form) in IR_UNUSED {
+        let v = valid_value(&fx, n);
+        match form {
+            Form::Flag => opts.push(n.into()),
+            Form::Joined => opts.push(format!("{n}{v}")),
+            Form::Separate => opts.extend([n.to_string(), v]),
+            Form::JoinedOrSeparate => opts.extend([format!("{n}{v}"), n.to_string(), v]),
+            Form::EqOrSeparate => {
+                unreachable!("clang has no such form; the generator never writes it")
+            }
+        }
+    }
+    let mut args: Vec<&str> = vec![WERROR_UNUSED, "-O2", "-c", "x86.bc", "-o", "all.o"];
+    args.extend(opts.iter().map(String::as_str));
+
+    let plain = fx.plain(&args);
+    assert!(!plain.status.success(), "plain clang-22 accepts them all?");
+    let reported = stderr(&plain)
+        .lines()
+        .filter(|l| l.contains("argument unused during compilation"))
+        .count();
+    // -Wp,-MD is reported as '-MD' and -C/-CC/... once each: at least one per option.
+    assert!(
+        reported >= IR_UNUSED.len(),
+        "plain clang-22 reports only {reported} unused arguments for {} options:\n{}",
+        IR_UNUSED.len(),
+        stderr(&plain)
+    );
+
+    let o = shim()
+        .env("KBUILD_SHIM_STRICT", "1")
+        .arg(CLANG)
+        .args(&args)
+        .current_dir(fx.path())
+        .output()
+        .unwrap();
+    check(&o, "every drop option through the strict shim");
+    check(
+        &fx.plain(&[
+            WERROR_UNUSED,
+            "-O2",
+            "-c",
+            "x86.bc",
+            "-o",
+            "none.o",
+            "-Wno-override-module",
+        ]),
+        "the same compile without the options",
+    );
+    assert_eq!(fx.read("all.o"), fx.read("none.o"), "objects differ");
+}
+
+/// A clang command of tests/golden/cases.txt: name, cwd, argv[1..], files.
+struct GoldenCase {
+    name: String,
+    cwd: String,
+    args: Vec<String>,
+    files: Vec<(String, String)>,
+}
+
+/// The clang commands of tests/golden/cases.txt that are IR-input compiles,
+/// as (case name, cwd, argv[1..], files to create).
+fn golden_ir_cases() -> Vec<GoldenCase> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/golden/cases.txt")).unwrap();
+    let mut out = Vec::new();
+    let (mut name, mut cwd, mut files) = (String::new(), ".".to_string(), Vec::new());
+    for line in text.lines() {
+        let Some((key, val)) = line.split_once(':') else {
+            continue;
+        };
+        let val = val.trim();
+        match key {
+            "case" => (name, cwd, files) = (val.to_string(), ".".into(), Vec::new()),
+            "cwd" => cwd = val.to_string(),
+            "file" => {
+                let (p, c) = val.split_once(' ').unwrap_or((val, ""));
+                files.push((p.to_string(), c.replace("\\n", "\n")));
+            }
+            "run" => {
+                let words = shlex::split(val).expect("cases.txt quoting");
+                let args: Vec<OsString> = words[1..].iter().map(OsString::from).collect();
+                let is_clang = words[0].ends_with("clang") || words[0].starts_with("clang");
+                if is_clang && classify(&args) == CcClass::IrCompile {
+                    out.push(GoldenCase {
+                        name: name.clone(),
+                        cwd: cwd.clone(),
+                        args: words[1..].to_vec(),
+                        files: files.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// KBUILD_SHIM_STRICT=1 passes every golden IR case against the real
+/// clang-22 exactly when the blanket workaround does, and never leaves an
+/// unused argument behind.
+#[test]
+fn strict_mode_passes_every_golden_ir_case() {
+    let clang = real_tool(CLANG);
+    let cases = golden_ir_cases();
+    assert!(
+        cases.len() >= 10,
+        "only {} golden IR cases found",
+        cases.len()
+    );
+    let mut failed = Vec::new();
+    for GoldenCase {
+        name,
+        cwd,
+        args,
+        files,
+    } in &cases
+    {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join(cwd);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("src.c"),
+            "int helper(int a) { return a * 7 + 1; }\n",
+        )
+        .unwrap();
+        for (p, c) in files {
+            std::fs::write(dir.join(p), c).unwrap();
+        }
+        let target = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--target="))
+            .unwrap_or("x86_64-linux-gnu");
+        let argv: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let mut stdin_bc: Option<Vec<u8>> = None;
+        for t in tokens(&argv) {
+            let input = match t.token {
+                Token::Input(input) => input,
+                Token::Opt {
+                    opt,
+                    value: Some(out),
+                } if opt.meaning == Meaning::Output => {
+                    let out = dir.join(String::from_utf8_lossy(out).as_ref());
+                    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+                    continue;
+                }
+                _ => continue,
+            };
+            let input = String::from_utf8_lossy(input).into_owned();
+            let (to, kind) = match input.as_str() {
+                "-" => ("stdin.bc".to_string(), "-c"),
+                i if i.ends_with(".ll") => (i.to_string(), "-S"),
+                i => (i.to_string(), "-c"),
+            };
+            if let Some(parent) = dir.join(&to).parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
+            let t = format!("--target={target}");
+            check(
+                &run_in(&dir, &clang, &[kind, "-emit-llvm", &t, "src.c", "-o", &to]),
+                &format!("{name}: making {to}"),
+            );
+            if input == "-" {
+                stdin_bc = Some(std::fs::read(dir.join(&to)).unwrap());
+            }
+        }
+        let run = |strict: &str| {
+            let mut c = shim();
+            c.env("KBUILD_SHIM_STRICT", strict)
+                .arg(CLANG)
+                .args(args)
+                .current_dir(&dir)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            {
+                use std::io::Write;
+                let mut sin = child.stdin.take().unwrap();
+                if let Some(bc) = &stdin_bc {
+                    sin.write_all(bc).unwrap();
+                }
+            }
+            child.wait_with_output().unwrap()
+        };
+        let blanket = run("0");
+        let strict = run("1");
+        assert!(
+            !stderr(&strict).contains("argument unused during compilation"),
+            "{name}: strict mode left an unused argument: {}",
+            stderr(&strict)
+        );
+        assert_eq!(
+            strict.status.code(),
+            blanket.status.code(),
+            "{name}: strict {} vs blanket {}",
+            stderr(&strict),
+            stderr(&blanket)
+        );
+        if !strict.status.success() {
+            failed.push(name.as_str());
+        }
+    }
+    // These fail the same way without strict mode, for reasons the shim
+    // leaves alone: the integrated assembler rejects -Wa,-mno-warn-deprecated
+    // (kbuild's as-option probe keeps it out of a clang build), and the
+    // plugin.so that -Xclang -load names does not exist.
+    assert_eq!(
+        failed,
+        ["arm-kbuild-ir-compile", "clang-as-linker-driver-option"],
+        "golden IR cases that do not compile with clang-22"
+    );
+}
+
+/// KBUILD_SHIM_STRICT=1 builds every IR compile of the mini kbuild tree on
+/// every arch it has (inlining on; x86_64 also with LTO) with the precise
+/// drops alone: the report shows the drops fired and the blanket never did,
+/// and the helpers are still inlined.
+#[test]
+fn strict_mode_builds_the_mini_tree_on_every_arch() {
+    need_minikbuild_tools();
+    let t = tempfile::tempdir().unwrap();
+    for (arch, lto, drop) in [
+        ("x86_64", 0, None),
+        ("x86_64", 1, None),
+        ("arm64", 0, None),
+        ("arm", 0, Some("ir-drop-U")),
+        ("um", 0, Some("ir-drop-I")),
+    ] {
+        let tree = mini_tree(t.path(), &format!("{arch}-{lto}"));
+        let report = tree.join("shim.jsonl");
+        let mut args = vec![
+            format!("ARCH={arch}"),
+            "INLINE=1".to_string(),
+            format!("LTO={lto}"),
+        ];
+        args.extend(shim_tools());
+        args.push("all".into());
+        args.push("verify-inline".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env = [
+            ("KBUILD_SHIM_STRICT", std::ffi::OsStr::new("1")),
+            ("KBUILD_SHIM_REPORT", report.as_os_str()),
+        ];
+        let o = make(&tree, &args, &env);
+        check(&o, &format!("strict {arch} LTO={lto} build"));
+        assert!(
+            stdout(&o)
+                .lines()
+                .any(|l| l == "inline check: OK (rust/foo.o)"),
+            "{arch}: {}",
+            stdout(&o)
+        );
+        let report = std::fs::read_to_string(&report).unwrap_or_default();
+        assert!(
+            !report.contains("ir-add-no-unused-argument"),
+            "{arch}: the blanket flag was added in strict mode:\n{report}"
+        );
+        if let Some(rule) = drop {
+            assert!(
+                report.contains(&format!("\"{rule}\"")),
+                "{arch}: {rule} did not fire:\n{report}"
+            );
+        }
+    }
 }

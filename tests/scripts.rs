@@ -43,3 +43,22 @@ fn shell_scripts_are_shellcheck_clean() {
         );
     }
 }
+
+/// tools/gen-clang-ir-unused is python3 (value synthesis and the per-form
+/// probes read better there than in sh): it must at least parse.
+#[test]
+fn python_tools_parse() {
+    let python = real_tool("python3");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = "tools/gen-clang-ir-unused";
+    let text = std::fs::read_to_string(root.join(script)).unwrap();
+    assert!(
+        text.starts_with("#!/usr/bin/env python3"),
+        "{script} is not a python3 script"
+    );
+    let code = format!("import ast; ast.parse(open({script:?}).read(), {script:?})");
+    check(
+        &run_in(root, &python, &["-c", &code]),
+        &format!("python3 parses {script}"),
+    );
+}

@@ -4,6 +4,7 @@
 //! the build report) reads.
 
 pub mod arity;
+pub mod ir_unused;
 pub mod options;
 pub mod tokens;
 

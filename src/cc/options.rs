@@ -6,7 +6,7 @@
 use super::arity;
 
 /// How an option is spelled (LLVM OptTable's kinds, the ones we need).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Form {
     /// The whole argument: `-MD`.
     Flag,
@@ -65,38 +65,45 @@ use Form::{EqOrSeparate as EqS, Flag, Joined, JoinedOrSeparate as JoS, Separate}
 use Meaning::{Compile, IrDrop, Keep, Language, NoCompile, Output, Unrelated};
 
 /// Every option the shim acts on or deliberately keeps, sorted by name (byte
-/// order; a unit test checks). Each `Drop` entry is checked against real
-/// clang-22 by `tests/real_clang.rs`: plain clang rejects it on an IR compile
-/// with `-Werror=unused-command-line-argument`, the shim's rewrite accepts it.
-/// Source: docs/kbuild-pipeline.md §3, extended by sweeping clang-22's option
-/// list for what it reports unused on `.bc` input but uses on `.c` input.
+/// order; a unit test checks). The `IrDrop` rows are exactly the spellings of
+/// [`super::ir_unused::IR_UNUSED`], which `tools/gen-clang-ir-unused` derives
+/// from clang-22 (used for `.c`, reported unused for IR); a unit test checks
+/// the two agree, so only the rule names here are hand-kept. Each row is also
+/// checked against real clang-22 by `tests/real_clang.rs`.
 #[rustfmt::skip]
 pub const CC_OPTIONS: &[CcOption] = &[
     opt("--assemble",                      Flag,     Compile),
-    opt("--assert",                        EqS,      IrDrop("ir-drop-A")),
     opt("--comments",                      Flag,     IrDrop("ir-drop-C")),
     opt("--comments-in-macros",            Flag,     IrDrop("ir-drop-CC")),
     opt("--compile",                       Flag,     Compile),
     opt("--define-macro",                  EqS,      Keep),
     opt("--dependencies",                  Flag,     NoCompile),
     opt("--embed-dir=",                    Joined,   IrDrop("ir-drop-embed-dir")),
-    opt("--imacros",                       EqS,      IrDrop("ir-drop-imacros")),
-    opt("--include",                       EqS,      IrDrop("ir-drop-include")),
+    // `--imacros`/`--include` are `-imacros`/`-include` with clang's `--`
+    // prefix (so they also glue: `--includex.h`); `=` is a separate alias.
+    opt("--imacros",                       JoS,      IrDrop("ir-drop-imacros")),
+    opt("--imacros=",                      Joined,   IrDrop("ir-drop-imacros")),
+    opt("--include",                       JoS,      IrDrop("ir-drop-include")),
+    opt("--include-barrier",               Flag,     IrDrop("ir-drop-I-")),
     opt("--include-directory",             EqS,      IrDrop("ir-drop-I")),
     opt("--include-directory-after",       EqS,      IrDrop("ir-drop-idirafter")),
     opt("--include-prefix",                EqS,      IrDrop("ir-drop-iprefix")),
     opt("--include-with-prefix",           EqS,      IrDrop("ir-drop-iwithprefix")),
     opt("--include-with-prefix-after",     EqS,      IrDrop("ir-drop-iwithprefix")),
     opt("--include-with-prefix-before",    EqS,      IrDrop("ir-drop-iwithprefixbefore")),
+    opt("--include=",                      Joined,   IrDrop("ir-drop-include")),
     opt("--language",                      EqS,      Language),
+    opt("--no-offload-inc",                Flag,     IrDrop("ir-drop-offload-inc")),
+    opt("--no-system-header-prefix",       EqS,      IrDrop("ir-drop-system-header-prefix")),
+    opt("--offload-inc",                   Flag,     IrDrop("ir-drop-offload-inc")),
     opt("--output",                        EqS,      Output),
     opt("--preprocess",                    Flag,     NoCompile),
     opt("--print-missing-file-dependencies", Flag,   IrDrop("ir-drop-MG")),
+    opt("--system-header-prefix",          EqS,      IrDrop("ir-drop-system-header-prefix")),
     opt("--undefine-macro",                EqS,      IrDrop("ir-drop-U")),
     opt("--user-dependencies",             Flag,     NoCompile),
     opt("--write-dependencies",            Flag,     IrDrop("ir-drop-MD")),
     opt("--write-user-dependencies",       Flag,     IrDrop("ir-drop-MMD")),
-    opt("-A",                              JoS,      IrDrop("ir-drop-A")),
     opt("-C",                              Flag,     IrDrop("ir-drop-C")),
     opt("-CC",                             Flag,     IrDrop("ir-drop-CC")),
     opt("-D",                              JoS,      Keep),
@@ -124,35 +131,38 @@ pub const CC_OPTIONS: &[CcOption] = &[
     opt("-c",                              Flag,     Compile),
     opt("-cxx-isystem",                    JoS,      IrDrop("ir-drop-cxx-isystem")),
     opt("-dD",                             Flag,     Keep),
-    opt("-dE",                             Flag,     IrDrop("ir-drop-dE")),
+    opt("-fcoverage-prefix-map=",          Joined,   IrDrop("ir-drop-fcoverage-prefix-map")),
     opt("-fdefine-target-os-macros",       Flag,     IrDrop("ir-drop-fdefine-target-os-macros")),
     opt("-ffile-reproducible",             Flag,     IrDrop("ir-drop-ffile-reproducible")),
     opt("-fmacro-prefix-map=",             Joined,   IrDrop("ir-drop-fmacro-prefix-map")),
+    opt("-fmodule-file-deps",              Flag,     IrDrop("ir-drop-fmodule-file-deps")),
     opt("-fno-define-target-os-macros",    Flag,     IrDrop("ir-drop-fdefine-target-os-macros")),
     opt("-fno-file-reproducible",          Flag,     IrDrop("ir-drop-ffile-reproducible")),
-    opt("-ibuiltininc",                    Flag,     IrDrop("ir-drop-ibuiltininc")),
+    opt("-iapinotes-modules",              JoS,      IrDrop("ir-drop-iapinotes-modules")),
     opt("-idirafter",                      JoS,      IrDrop("ir-drop-idirafter")),
     opt("-iframework",                     JoS,      IrDrop("ir-drop-iframework")),
     opt("-iframeworkwithsysroot",          JoS,      IrDrop("ir-drop-iframework")),
     opt("-imacros",                        JoS,      IrDrop("ir-drop-imacros")),
-    opt("-imultilib",                      Separate, IrDrop("ir-drop-imultilib")),
     opt("-include",                        JoS,      IrDrop("ir-drop-include")),
     opt("-include-pch",                    Separate, Keep),
     opt("-iprefix",                        JoS,      IrDrop("ir-drop-iprefix")),
     opt("-iquote",                         JoS,      IrDrop("ir-drop-iquote")),
     opt("-isysroot",                       JoS,      IrDrop("ir-drop-isysroot")),
     opt("-isystem",                        JoS,      IrDrop("ir-drop-isystem")),
-    opt("-isystem-after",                  JoS,      IrDrop("ir-drop-isystem-after")),
+    // clang ignores it for C too (so kbuild cannot pass it); listed so the
+    // longest match does not read it as `-isystem` with value `-after`.
+    opt("-isystem-after",                  JoS,      Unrelated),
     opt("-ivfsoverlay",                    JoS,      IrDrop("ir-drop-ivfsoverlay")),
     opt("-iwithprefix",                    JoS,      IrDrop("ir-drop-iwithprefix")),
     opt("-iwithprefixbefore",              JoS,      IrDrop("ir-drop-iwithprefixbefore")),
     opt("-iwithsysroot",                   JoS,      IrDrop("ir-drop-iwithsysroot")),
+    opt("-nocudainc",                      Flag,     IrDrop("ir-drop-offload-inc")),
+    opt("-nogpuinc",                       Flag,     IrDrop("ir-drop-offload-inc")),
     opt("-nostdinc",                       Flag,     Keep),
     opt("-o",                              JoS,      Output),
     // Longer than `-o`, so the longest match must find them (clang's own rule).
     opt("-object-file-name",               Separate, Unrelated),
     opt("-object-file-name=",              Joined,   Unrelated),
-    opt("-stdlib++-isystem",               JoS,      IrDrop("ir-drop-stdlib++-isystem")),
     opt("-undef",                          Flag,     Keep),
     opt("-x",                              JoS,      Language),
 ];
@@ -259,6 +269,42 @@ mod tests {
                 "{} ({:?}) takes {n} separate values per clang",
                 o.name, o.form
             );
+        }
+    }
+
+    /// The clang spellings (as `ir_unused.rs` writes them) a row stands for.
+    fn clang_spellings(o: &CcOption) -> Vec<(String, Form)> {
+        match o.form {
+            // `--foo=x` and `--foo x` are two clang options, Joined and Separate.
+            EqS => vec![
+                (o.name.to_string(), Separate),
+                (format!("{}=", o.name), Joined),
+            ],
+            f => vec![(o.name.to_string(), f)],
+        }
+    }
+
+    #[test]
+    fn ir_drop_rows_are_exactly_the_generated_set() {
+        use std::collections::BTreeSet;
+        let table: BTreeSet<(String, Form)> = CC_OPTIONS
+            .iter()
+            .filter(|o| matches!(o.meaning, IrDrop(_)))
+            .flat_map(clang_spellings)
+            .collect();
+        let generated: BTreeSet<(String, Form)> = super::super::ir_unused::IR_UNUSED
+            .iter()
+            .map(|&(n, f)| (n.to_string(), f))
+            .collect();
+        let missing: Vec<_> = generated.difference(&table).collect();
+        let extra: Vec<_> = table.difference(&generated).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "IrDrop rows differ from src/cc/ir_unused.rs: add rows (with a rule name) for {missing:?}; \
+             clang-22 does not report {extra:?} unused for IR (or ignores it for C too)"
+        );
+        for w in super::super::ir_unused::IR_UNUSED.windows(2) {
+            assert!(w[0].0.as_bytes() < w[1].0.as_bytes());
         }
     }
 

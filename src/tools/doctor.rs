@@ -18,15 +18,21 @@ use std::path::{Path, PathBuf};
 const TOOLS: [&str; 3] = ["clang", "ld.lld", "llvm-link"];
 
 /// `auto.conf` symbols that name the ARCH, most specific first (UML on
-/// x86_64 also sets `CONFIG_X86_64`).
-const ARCHES: [(&str, &str); 4] = [
+/// x86_64 also sets `CONFIG_X86_64`): every arch that builds kernel Rust.
+const ARCHES: [(&str, &str); 6] = [
     ("CONFIG_UML", "um"),
     ("CONFIG_ARM64", "arm64"),
     ("CONFIG_ARM", "arm"),
     ("CONFIG_X86_64", "x86_64"),
+    ("CONFIG_RISCV", "riscv"),
+    ("CONFIG_LOONGARCH", "loongarch"),
 ];
 
-/// Known problems per ARCH (docs/kbuild-pipeline.md §2) and the rule that handles each.
+/// Known problems per ARCH and the rule that handles each: what each
+/// `arch/*/Makefile` of Linux 6.12 puts into `KBUILD_CFLAGS` unconditionally
+/// (the `cc-option` ones a clang build filters out), compiled for IR by
+/// clang-22, and rustc's target against clang's (docs/kbuild-rules.md).
+/// riscv's and x86_64's KBUILD_CFLAGS have nothing clang-22 reports for IR.
 const KNOWN: &[(&str, &str, &str)] = &[
     (
         "arm",
@@ -48,7 +54,35 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "arch/um/Makefile's -I./arch/um/include/shared ... are unused on IR-input compiles",
         "ir-drop-I",
     ),
+    (
+        "riscv",
+        "rustc's riscv64imac-unknown-none-elf triple differs from clang's --target (-Woverride-module)",
+        "ir-add-no-override-module",
+    ),
+    (
+        "loongarch",
+        "arch/loongarch/Makefile's -isystem $(shell $(CC) -print-file-name=include) is unused on IR-input compiles",
+        "ir-drop-isystem",
+    ),
+    (
+        "loongarch",
+        "rustc's loongarch64-unknown-none-softfloat triple differs from clang's --target (-Woverride-module)",
+        "ir-add-no-override-module",
+    ),
 ];
+
+/// Which Rust rules a kernel tree's `scripts/Makefile.build` has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleSet {
+    /// Mainline v7.1+: llvm-link, the IR compile and `cmd_ld_single` all
+    /// inside `$(if $(CONFIG_RUST_INLINE_HELPERS),…)`.
+    Merged,
+    /// As posted in v2: `cmd_ld_single` outside the inlining gate, so it
+    /// runs for Rust objects with inlining off too.
+    V2,
+    /// No llvm-link step: rustc writes the object itself (6.12 … 7.0).
+    NoInlining,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -288,6 +322,224 @@ fn check_llvm_var(r: &mut Findings) {
     }
 }
 
+/// Backslash-continued make lines joined into one.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in text.lines() {
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                cur.push_str(head);
+                cur.push(' ');
+            }
+            None => {
+                cur.push_str(line);
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The byte ranges of every `$(if …)` in `text`, each up to its own `)`.
+fn if_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    for (start, _) in text.match_indices("$(if ") {
+        let mut depth = 0usize;
+        for (i, &c) in b.iter().enumerate().skip(start + 1) {
+            match c {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        spans.push(start..i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    spans
+}
+
+/// The rule set of a `scripts/Makefile.build`, from its `cmd_rustc_o_rs`.
+fn rule_set(makefile_build: &str) -> RuleSet {
+    let lines = logical_lines(makefile_build);
+    let Some(rule) = lines.iter().find(|l| {
+        l.trim_start()
+            .strip_prefix("cmd_rustc_o_rs")
+            .is_some_and(|r| r.trim_start().starts_with('=') || r.trim_start().starts_with(":="))
+    }) else {
+        return RuleSet::NoInlining;
+    };
+    let links = |t: &str| t.contains("LLVM_LINK") || t.contains("llvm-link");
+    if !links(rule) {
+        return RuleSet::NoInlining;
+    }
+    // The inlining gate: the `$(if …)` that holds the llvm-link step.
+    let gates: Vec<_> = if_spans(rule)
+        .into_iter()
+        .filter(|g| links(&rule[g.clone()]))
+        .collect();
+    let outside = rule
+        .match_indices("cmd_ld_single")
+        .any(|(at, _)| !gates.iter().any(|g| g.contains(&at)));
+    if outside {
+        RuleSet::V2
+    } else {
+        RuleSet::Merged
+    }
+}
+
+/// The source tree of the object tree `obj`, found as kbuild finds it: an
+/// `O=` build leaves a `source` symlink (and a Makefile that includes the
+/// source tree's); an in-tree build is its own source tree.
+fn source_tree(obj: &Path) -> PathBuf {
+    let has_build = |d: &Path| d.join("scripts/Makefile.build").is_file();
+    let link = obj.join("source");
+    if has_build(&link) {
+        return link;
+    }
+    if let Ok(text) = std::fs::read_to_string(obj.join("Makefile")) {
+        for line in text.lines() {
+            let Some(inc) = line.trim().strip_prefix("include ") else {
+                continue;
+            };
+            if let Some(dir) = Path::new(inc.trim()).parent().filter(|d| has_build(d)) {
+                return dir.to_path_buf();
+            }
+        }
+    }
+    obj.to_path_buf()
+}
+
+/// The options of `words` that the shim drops from IR-input compiles, as
+/// (the words, the rule): `-I x` stays together.
+fn ir_drops(words: &[&str]) -> Vec<(String, &'static str)> {
+    let args: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+    crate::cc::tokens::tokens(&args)
+        .filter_map(|t| match t.token {
+            crate::cc::tokens::Token::Opt {
+                opt:
+                    crate::cc::CcOption {
+                        meaning: crate::cc::options::Meaning::IrDrop(rule),
+                        ..
+                    },
+                ..
+            } => Some((words[t.start..t.end.min(words.len())].join(" "), *rule)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Directories of `src` (relative) holding `.rs` files that kbuild compiles
+/// with the Rust object rule: `scripts/` (host programs) and `tools/` (not
+/// kbuild) are left out, and so are hidden directories and symlinks.
+fn rust_dirs(src: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(src.join(&rel)) else {
+            continue;
+        };
+        let mut has_rs = false;
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                let top_skip = rel.as_os_str().is_empty()
+                    && matches!(name.as_ref(), "scripts" | "tools" | "Documentation");
+                if !name.starts_with('.') && !top_skip {
+                    stack.push(rel.join(name.as_ref()));
+                }
+            } else if ft.is_file() && name.ends_with(".rs") {
+                has_rs = true;
+            }
+        }
+        if has_rs {
+            out.push(rel);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `subdir-ccflags-y` (or `-$(CONFIG_…)`) values of a kbuild makefile.
+fn subdir_ccflags(text: &str) -> Vec<String> {
+    logical_lines(text)
+        .into_iter()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let rest = l.strip_prefix("subdir-ccflags-")?;
+            let (var, value) = rest.split_once('=')?;
+            let var = var.trim_end().trim_end_matches([':', '+', '?']).trim_end();
+            (var == "y" || var.starts_with("$(CONFIG_")).then(|| value.trim().to_string())
+        })
+        .collect()
+}
+
+/// What in the tree puts preprocessor options on the IR-input compile:
+/// `KCFLAGS` and the `subdir-ccflags-y` of directories with Rust code
+/// (and their parents, since it applies below) — docs/kbuild-pipeline.md §8.
+fn check_cflags_sources(r: &mut Findings, src: &Path) {
+    if let Some(kcflags) = std::env::var_os("KCFLAGS") {
+        let kcflags = kcflags.to_string_lossy().into_owned();
+        let words: Vec<&str> = kcflags.split_whitespace().collect();
+        for (opt, rule) in ir_drops(&words) {
+            r.say(
+                Level::Warn,
+                format!(
+                    "KCFLAGS has {opt}: KBUILD_CFLAGS += $(KCFLAGS) puts it on every Rust object's \
+                     IR-input compile (argument unused during compilation): handled by rule {rule}"
+                ),
+            );
+        }
+    }
+    let rust = rust_dirs(src);
+    let mut dirs: Vec<PathBuf> = rust
+        .iter()
+        .flat_map(|d| d.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        // kbuild reads Kbuild in preference to Makefile.
+        let Some((file, text)) = ["Kbuild", "Makefile"].iter().find_map(|f| {
+            let p = dir.join(f);
+            std::fs::read_to_string(src.join(&p)).ok().map(|t| (p, t))
+        }) else {
+            continue;
+        };
+        let below: Vec<String> = rust
+            .iter()
+            .filter(|d| d.starts_with(&dir))
+            .map(|d| d.display().to_string())
+            .collect();
+        for value in subdir_ccflags(&text) {
+            let words: Vec<&str> = value.split_whitespace().collect();
+            for (opt, rule) in ir_drops(&words) {
+                r.say(
+                    Level::Warn,
+                    format!(
+                        "{}: subdir-ccflags-y has {opt}: it reaches the IR-input compile of the \
+                         Rust objects in {} (argument unused during compilation in RUSTC steps): \
+                         handled by rule {rule}",
+                        file.display(),
+                        below.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
     let dir = kernel.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let conf = dir.join(AUTO_CONF);
@@ -315,6 +567,39 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
         Level::Warn
     };
     r.say(level, format!("CONFIG_RUST={}", state("CONFIG_RUST")));
+    let src = source_tree(&dir);
+    let build = src.join("scripts/Makefile.build");
+    let rules = match std::fs::read_to_string(&build) {
+        Ok(text) => {
+            let rules = rule_set(&text);
+            let what = match rules {
+                RuleSet::Merged => "the merged rules (v7.1+): llvm-link, the IR-input compile \
+                                    and cmd_ld_single run only with CONFIG_RUST_INLINE_HELPERS"
+                    .to_string(),
+                RuleSet::V2 => format!(
+                    "v2-style rules: cmd_ld_single runs for Rust objects even with \
+                     CONFIG_RUST_INLINE_HELPERS off: handled by rule {}",
+                    crate::ld::RULE_COPY
+                ),
+                RuleSet::NoInlining => "no helper inlining (no llvm-link step in cmd_rustc_o_rs): \
+                                        rustc writes the objects, the shim has nothing to fix"
+                    .to_string(),
+            };
+            r.say(Level::Ok, format!("rules: {} has {what}", build.display()));
+            Some(rules)
+        }
+        Err(e) => {
+            r.say(
+                Level::Warn,
+                format!(
+                    "rules: cannot read {}: {e}: rule set unknown (no source tree at {})",
+                    build.display(),
+                    src.display()
+                ),
+            );
+            None
+        }
+    };
     let inline = state("CONFIG_RUST_INLINE_HELPERS");
     let lto = state("CONFIG_LTO_CLANG");
     // What the ld gate will act on, decided as the gate decides it.
@@ -333,12 +618,20 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
         Level::Ok,
         format!(
             "CONFIG_RUST_INLINE_HELPERS={inline}{why}: {}",
-            match gate_on {
-                true => "IR-input compiles run; the shim rewrites them",
-                false => "the shim copies instead of the single-object ld -r of Rust objects",
+            match (gate_on, rules) {
+                (_, Some(RuleSet::NoInlining)) => "this tree has no helper inlining",
+                (true, _) => "IR-input compiles run; the shim rewrites them",
+                (false, Some(RuleSet::Merged)) => {
+                    "kbuild runs no IR-input compile and no single-object ld -r for Rust \
+                     objects: the ld gate has nothing to do"
+                }
+                (false, _) => "the shim copies instead of the single-object ld -r of Rust objects",
             }
         ),
     );
+    if rules != Some(RuleSet::NoInlining) {
+        check_cflags_sources(r, &src);
+    }
     r.say(
         Level::Ok,
         format!(
@@ -352,7 +645,10 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
     let Some((_, arch)) = ARCHES.iter().find(|(sym, _)| on(sym)) else {
         r.say(
             Level::Warn,
-            "ARCH: none of CONFIG_UML, CONFIG_ARM64, CONFIG_ARM, CONFIG_X86_64 is set",
+            format!(
+                "ARCH: none of {} is set",
+                ARCHES.map(|(sym, _)| sym).join(", ")
+            ),
         );
         return;
     };
@@ -374,6 +670,33 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_sets_by_where_cmd_ld_single_sits() {
+        let merged = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(CONFIG_RUST_INLINE_HELPERS),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(CONFIG_RUST_INLINE_HELPERS),;$(LLVM_LINK) a.bc -o $(patsubst %.o,%.m.bc,$@); $(CC) -c x $(cmd_ld_single)) \\\n\t$(cmd_objtool)\n";
+        assert_eq!(rule_set(merged), RuleSet::Merged);
+        let v2 = merged.replace("$(cmd_ld_single))", ") $(cmd_ld_single)");
+        assert_eq!(rule_set(&v2), RuleSet::V2);
+        // quiet_cmd_… is not the rule; the 6.12 rule has no llvm-link.
+        let none = "quiet_cmd_rustc_o_rs = $(LLVM_LINK)\n  cmd_rustc_o_rs = $(rust_common_cmd) --emit=obj=$@ $<\n";
+        assert_eq!(rule_set(none), RuleSet::NoInlining);
+        assert_eq!(rule_set(""), RuleSet::NoInlining);
+    }
+
+    #[test]
+    fn subdir_ccflags_assignments() {
+        let mk = "subdir-ccflags-y += -I$(src) \\\n -DX\nsubdir-ccflags-$(CONFIG_Y) := -Ua\nccflags-y += -Ib\nsubdir-asflags-y += -Ic\n";
+        assert_eq!(subdir_ccflags(mk), ["-I$(src)   -DX", "-Ua"]);
+        let words = ["-I", "x", "-DX", "-include", "h.h", "-Iy"];
+        assert_eq!(
+            ir_drops(&words),
+            [
+                ("-I x".to_string(), "ir-drop-I"),
+                ("-include h.h".to_string(), "ir-drop-include"),
+                ("-Iy".to_string(), "ir-drop-I")
+            ]
+        );
+    }
 
     #[test]
     fn every_known_problem_names_a_real_rule_and_arch() {
