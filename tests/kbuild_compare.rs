@@ -158,6 +158,7 @@ fn no_difference_through_the_real_shim() {
     assert_eq!(row(&out, "  identical"), "4", "{out}");
     assert_eq!(row(&out, "  differing"), "0", "{out}");
     assert_eq!(row(&out, ".cmd files compared"), "4", "{out}");
+    assert_eq!(row(&out, "  run through the wrapper"), "4", "{out}");
     assert_eq!(row(&out, "rules fired"), "0 (the shim's report is empty)");
     assert!(row(&out, "build time shim").contains("ratio shim/plain"));
     assert!(out.contains("result: OK: no difference"), "{out}");
@@ -239,6 +240,7 @@ fn a_broken_wrapper_is_caught_and_its_objects_named() {
     assert_eq!(row(&out, "objects compared"), "4", "{out}");
     assert_eq!(row(&out, "  differing"), "4", "{out}");
     assert_eq!(row(&out, ".cmd files compared"), "4", "{out}");
+    assert_eq!(row(&out, "  run through the wrapper"), "4", "{out}");
     assert_eq!(row(&out, "  differing where a rule fired"), "0", "{out}");
     let named: Vec<&str> = out
         .lines()
@@ -332,6 +334,40 @@ exec "$@"
         out.contains("result: OK: 1 objects differ, each where a shim rule fired"),
         "{out}"
     );
+}
+
+/// A build that fails only through the wrapper is a difference (exit 1);
+/// a plain build that fails is bad input (exit 2): nothing to compare.
+#[test]
+fn a_failing_build_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let wrapper = tmp.path().join("fail-sort");
+    write_exe(
+        &wrapper,
+        "#!/bin/sh\ncase \" $* \" in *sort.c*) echo 'wrapper: refused' >&2; exit 1 ;; esac\nexec \"$@\"\n",
+    );
+    let o = compare(tmp.path(), &[os("--shim"), wrapper.as_os_str(), os(&src)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert!(
+        row(&out, "shim build").starts_with("FAILED (make exit 2"),
+        "{out}"
+    );
+    assert!(out.contains("result: DIFFERENT: the build through the shim failed"));
+    assert!(stderr(&o).contains("wrapper: refused"), "{}", stderr(&o));
+
+    std::fs::write(src.join("lib/sort.c"), "this is not C\n").unwrap();
+    let o = compare(tmp.path(), &[os("--shim"), os(SHIM), os(&src)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let last = stderr(&o).lines().last().unwrap_or_default().to_owned();
+    assert!(
+        last.starts_with("kbuild-compare: the plain build failed (make exit 2)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert_no_work_dirs(tmp.path());
 }
 
 #[test]
