@@ -160,7 +160,15 @@ fn no_difference_through_the_real_shim() {
     assert_eq!(row(&out, ".cmd files compared"), "4", "{out}");
     assert_eq!(row(&out, "  run through the wrapper"), "4", "{out}");
     assert_eq!(row(&out, "rules fired"), "0 (the shim's report is empty)");
-    assert!(row(&out, "build time shim").ends_with(" s CPU"), "{out}");
+    // "W s wall, C s CPU": clang did run, so each build took some CPU time
+    for build in ["build time plain", "build time shim"] {
+        let cpu = row(&out, build)
+            .strip_suffix(" s CPU")
+            .and_then(|r| r.rsplit_once(", "))
+            .map(|(_, c)| c.parse::<f64>().unwrap())
+            .unwrap_or_else(|| panic!("'{build}' row:\n{out}"));
+        assert!(cpu > 0.0, "{build}: no CPU time:\n{out}");
+    }
     assert!(row(&out, "ratio shim/plain").starts_with("wall "), "{out}");
     assert!(out.contains("result: OK: no difference"), "{out}");
     // progress on stderr, and the source tree left as it was
