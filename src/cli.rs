@@ -226,50 +226,44 @@ fn is_launcher(word: &OsStr) -> bool {
 
 /// The options after `--demo`: nothing, or `--keep DIR` (or `--keep=DIR`).
 fn parse_demo(rest: &[OsString]) -> anyhow::Result<Request> {
-    let usage = |what: &str| fail(code::USAGE, format!("{what} ({DEMO_USAGE})"));
-    let keep = match rest {
-        [] => None,
-        [k] if k == "--keep" => return Err(usage("--keep needs a DIR")),
-        [k, dir] if k == "--keep" => match dir.is_empty() {
-            true => return Err(usage("--keep needs a DIR")),
-            false => Some(PathBuf::from(dir)),
-        },
-        [k] if k.as_bytes().starts_with(b"--keep=") => match &k.as_bytes()[b"--keep=".len()..] {
-            [] => return Err(usage("--keep needs a DIR")),
-            dir => Some(PathBuf::from(OsStr::from_bytes(dir))),
-        },
-        _ => {
-            let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
-            return Err(usage(&format!(
-                "unexpected argument(s) after --demo: '{}'",
-                args.join(" ")
-            )));
-        }
-    };
+    let keep = dir_option(rest, "--demo", "--keep", DEMO_USAGE)?;
     Ok(Request::Tool(ToolRequest::Demo { keep }))
 }
 
 /// The options after `--doctor`: nothing, or `--kernel DIR` (or `--kernel=DIR`).
 fn parse_doctor(rest: &[OsString]) -> anyhow::Result<Request> {
-    let usage = |what: &str| fail(code::USAGE, format!("{what} ({DOCTOR_USAGE})"));
-    let kernel = match rest {
-        [] => None,
-        [k, dir] if k == "--kernel" && !dir.is_empty() => Some(PathBuf::from(dir)),
-        [k] if k.as_bytes().starts_with(b"--kernel=") && k.len() > b"--kernel=".len() => Some(
-            PathBuf::from(OsStr::from_bytes(&k.as_bytes()[b"--kernel=".len()..])),
-        ),
-        [k, ..] if k == "--kernel" || k.as_bytes().starts_with(b"--kernel=") => {
-            return Err(usage("--kernel needs a DIR"))
+    let kernel = dir_option(rest, "--doctor", "--kernel", DOCTOR_USAGE)?;
+    Ok(Request::Tool(ToolRequest::Doctor { kernel }))
+}
+
+/// Nothing, or `OPT DIR` / `OPT=DIR` with a non-empty DIR: the one form of
+/// the tools' own options.
+fn dir_option(
+    rest: &[OsString],
+    tool: &str,
+    opt: &str,
+    usage: &str,
+) -> anyhow::Result<Option<PathBuf>> {
+    let err = |what: String| fail(code::USAGE, format!("{what} ({usage})"));
+    let dir: &[u8] = match rest {
+        [] => return Ok(None),
+        [k] if k == opt => b"",
+        [k, dir] if k == opt => dir.as_bytes(),
+        [k] if k.as_bytes().starts_with(format!("{opt}=").as_bytes()) => {
+            &k.as_bytes()[opt.len() + 1..]
         }
         _ => {
             let args: Vec<_> = rest.iter().map(|a| a.to_string_lossy()).collect();
-            return Err(usage(&format!(
-                "unexpected argument(s) after --doctor: '{}'",
+            return Err(err(format!(
+                "unexpected argument(s) after {tool}: '{}'",
                 args.join(" ")
             )));
         }
     };
-    Ok(Request::Tool(ToolRequest::Doctor { kernel }))
+    match dir {
+        [] => Err(err(format!("{opt} needs a DIR"))),
+        dir => Ok(Some(PathBuf::from(OsStr::from_bytes(dir)))),
+    }
 }
 
 #[cfg(test)]
