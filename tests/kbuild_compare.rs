@@ -106,8 +106,17 @@ fn compare(tmp: &Path, args: &[&OsStr]) -> Output {
     for t in ["clang-22", "ld.lld-22", "make", "xz"] {
         real_tool(t);
     }
+    // As a user runs it: kbuild-shim (the binary under test) in PATH, so the
+    // default wrapper never depends on whether a release build happens to exist.
+    let bin = tmp.join("bin");
+    if !bin.join("kbuild-shim").exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(SHIM, bin.join("kbuild-shim")).unwrap();
+    }
     let mut c = Command::new(SCRIPT);
-    c.args(args).env("TMPDIR", tmp);
+    c.args(args)
+        .env("TMPDIR", tmp)
+        .env("PATH", path_with(&[bin.as_path()]));
     for (k, _) in std::env::vars_os() {
         let k8 = k.to_string_lossy();
         if k8.starts_with("KBUILD_SHIM_") || k8.starts_with("MAKE") || k8 == "MFLAGS" {
