@@ -17,7 +17,7 @@
 //! of added time (variant − direct) / (floor − direct), where the floor is a
 //! static C program doing nothing but `execvp(argv[1], argv + 1)`.
 
-use kbuild_shim::cc as clang_args;
+use kbuild_shim::cc;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -338,12 +338,12 @@ fn main() {
     let iters = 20_000;
     let t = Instant::now();
     for _ in 0..iters {
-        std::hint::black_box(clang_args::classify(std::hint::black_box(&line)));
+        std::hint::black_box(cc::classify(std::hint::black_box(&line)));
     }
     let classify_ns = t.elapsed().as_nanos() as f64 / iters as f64;
     let t = Instant::now();
     for _ in 0..iters {
-        std::hint::black_box(clang_args::plan(std::hint::black_box(line.clone()), false));
+        std::hint::black_box(cc::plan(std::hint::black_box(line.clone()), false));
     }
     let plan_ns = t.elapsed().as_nanos() as f64 / iters as f64;
 

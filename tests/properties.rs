@@ -8,9 +8,9 @@
 mod common;
 
 use common::{fake_tools, read_record, rust_object, shim};
-use kbuild_shim::cc as clang_args;
+use kbuild_shim::cc;
 use kbuild_shim::cc::options::{Meaning, CC_OPTIONS};
-use kbuild_shim::{ld as ld_gate, Action};
+use kbuild_shim::{ld, Action};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestRunner};
@@ -86,12 +86,12 @@ fn joined_value() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn drop_group() -> impl Strategy<Value = Group> {
-    let drops: Vec<&'static clang_args::CcOption> = CC_OPTIONS
+    let drops: Vec<&'static cc::CcOption> = CC_OPTIONS
         .iter()
         .filter(|o| matches!(o.meaning, Meaning::IrDrop(_)))
         .collect();
     (select(drops), joined_value(), name(), any::<bool>()).prop_map(|(o, jv, sv, joined)| {
-        use clang_args::Form::*;
+        use cc::Form::*;
         let n = o.name.as_bytes();
         Group::Drop(match o.form {
             Flag => vec![n.to_vec()],
@@ -277,7 +277,7 @@ fn exec_args(p: &kbuild_shim::Plan) -> &[OsString] {
 fn argv_without_an_ir_input_is_passed_through_byte_identical() {
     runner(cases())
         .run(&(non_ir_argv(), any::<bool>()), |(args, strict)| {
-            let p = clang_args::plan(args.clone(), strict);
+            let p = cc::plan(args.clone(), strict);
             prop_assert_eq!(exec_args(&p), &args[..]);
             prop_assert!(p.fired.is_empty(), "{:?}", p.fired);
             Ok(())
@@ -290,10 +290,10 @@ fn ir_compile_drops_exactly_the_table_options_and_is_idempotent() {
     runner(cases())
         .run(&(ir_compile(), any::<bool>()), |((args, kept), strict)| {
             let want = expected_rewrite(kept, strict);
-            let once = clang_args::plan(args.clone(), strict);
+            let once = cc::plan(args.clone(), strict);
             prop_assert_eq!(exec_args(&once), &want[..], "input {:?}", args);
             // Wrappers chain: a second shim changes nothing.
-            let twice = clang_args::plan(want.clone(), strict);
+            let twice = cc::plan(want.clone(), strict);
             prop_assert_eq!(exec_args(&twice), &want[..]);
             prop_assert!(twice.fired.is_empty(), "{:?}", twice.fired);
             Ok(())
@@ -418,7 +418,7 @@ fn ld_line() -> impl Strategy<Value = (Vec<OsString>, Break, Vec<u8>, Vec<u8>)> 
 fn ld_gates_only_the_exact_cmd_ld_single_shape() {
     runner(cases())
         .run(&ld_line(), |(args, brk, input, output)| {
-            let got = ld_gate::single_object(&args, None).unwrap();
+            let got = ld::single_object(&args, None).unwrap();
             match brk {
                 Break::None => {
                     let s = got.expect("the exact shape is recognised");

@@ -3,7 +3,7 @@
 //! table options and appends the two flags; rewriting twice changes nothing).
 #![no_main]
 
-use kbuild_shim::{cc as clang_args, Action};
+use kbuild_shim::{cc, Action};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         .map(|w| OsString::from_vec(w.to_vec()))
         .collect();
     let strict = mode & 1 == 1;
-    let plan = clang_args::plan(args.clone(), strict);
+    let plan = cc::plan(args.clone(), strict);
     let Action::Exec { args: out } = &plan.action else {
         panic!("clang plans never copy");
     };
@@ -40,13 +40,13 @@ fuzz_target!(|data: &[u8]| {
     // What is kept is a complete IR compile on its own: no option of it
     // takes an appended flag as its value.
     assert_eq!(
-        clang_args::classify(kept),
-        clang_args::CcClass::IrCompile,
+        cc::classify(kept),
+        cc::CcClass::IrCompile,
         "{args:?}"
     );
     for a in &out[out.len() - added..] {
         assert!(ADDED.iter().any(|x| a == x));
     }
-    let again = clang_args::plan(out.clone(), strict);
+    let again = cc::plan(out.clone(), strict);
     assert_eq!(&again.action, &plan.action, "not idempotent");
 });

@@ -2,14 +2,14 @@
 //! shape always names an output `.tmp_NAME` next to its input `NAME`.
 #![no_main]
 
-use kbuild_shim::ld as ld_gate;
+use kbuild_shim::ld;
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 fuzz_target!(|data: &[u8]| {
     // The tokenizer on the raw bytes (a response file's text).
-    let words = ld_gate::rsp::tokenize_gnu(data);
+    let words = ld::rsp::tokenize_gnu(data);
     assert!(words.len() <= data.len() / 2 + 1);
     // The shape match on NUL-separated words. `@file` would read the fuzzing
     // machine's files (even /dev/zero), so those words are neutralised here;
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             OsString::from_vec(w)
         })
         .collect();
-    if let Some(s) = ld_gate::single_object(&args, None).expect("no file is read") {
+    if let Some(s) = ld::single_object(&args, None).expect("no file is read") {
         let (i, o) = (s.input.file_name().unwrap(), s.output.file_name().unwrap());
         assert_eq!(s.output.parent(), s.input.parent());
         assert_eq!(o.as_bytes(), [b".tmp_", i.as_bytes()].concat());
