@@ -12,6 +12,7 @@ fn shell_scripts_are_shellcheck_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let posix = [
         "wrapper-scripts/install-toolchain",
+        "wrapper-scripts/install-rust-kernel",
         "wrapper-scripts/mkshimdir",
         "wrapper-scripts/kbuild-shim-cc",
         "wrapper-scripts/kbuild-shim-ld",
@@ -44,7 +45,11 @@ fn shell_scripts_are_shellcheck_clean() {
         );
     }
     // bash: associative arrays and process substitution keep kbuild-compare short
-    for script in ["wrapper-scripts/kbuild-compare", ".ci/kernel-compare"] {
+    for script in [
+        "wrapper-scripts/kbuild-compare",
+        ".ci/kernel-compare",
+        ".ci/kernel-rust",
+    ] {
         let first = std::fs::read_to_string(root.join(script)).unwrap();
         assert!(
             first.starts_with("#!/usr/bin/env bash\n"),
@@ -77,5 +82,25 @@ fn python_tools_parse() {
     check(
         &run_in(root, &python, &["-c", &code]),
         &format!("python3 parses {script}"),
+    );
+}
+
+/// install-rust-kernel's own arguments: --help describes it, anything else is
+/// a one-line error before anything is installed or fetched.
+#[test]
+fn install_rust_kernel_arguments() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("wrapper-scripts/install-rust-kernel");
+    let o = run_in(root, &script, &["--help"]);
+    check(&o, "install-rust-kernel --help");
+    let help = String::from_utf8_lossy(&o.stdout);
+    for word in ["rustc-web", "bindgen-cli", "linux-source-7.3", "--print-env"] {
+        assert!(help.contains(word), "--help does not mention {word}:\n{help}");
+    }
+    let o = run_in(root, &script, &["--bogus"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "install-rust-kernel: error: unknown argument '--bogus' (try --help)\n"
     );
 }
