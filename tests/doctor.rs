@@ -561,3 +561,39 @@ fn the_recorded_rustc_llvm_major_is_compared_with_clangs() {
         "{out}"
     );
 }
+
+/// Issue 16, 5(a): on a v2-shaped 7.x tree the doctor says the shim copies
+/// only when the gate will: CONFIG_WERROR's --fatal-warnings is allowed, an
+/// option outside the allow-list (compressed debug info) makes it say the
+/// linker runs, and why.
+#[test]
+fn v2_style_rules_say_when_the_gate_cannot_copy() {
+    let k = tempfile::tempdir().unwrap();
+    let werror = format!("{X86_LTO}CONFIG_WERROR=y\n");
+    kernel_tree(k.path(), &werror, Some(V2_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: the shim copies instead of the single-object ld -r of Rust objects"),
+        "{out}"
+    );
+    let zstd = format!("{werror}CONFIG_DEBUG_INFO=y\nCONFIG_DEBUG_INFO_COMPRESSED_ZSTD=y\n");
+    kernel_tree(k.path(), &zstd, Some(V2_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("warn CONFIG_RUST_INLINE_HELPERS=not set: the single-object ld -r of Rust objects runs the real linker, not a copy: CONFIG_DEBUG_INFO_COMPRESSED_ZSTD=y puts --compress-debug-sections=zstd on it (scripts/Makefile.debug), which is not in the gate's allow-list"),
+        "{out}"
+    );
+    // AutoFDO adds its ld options only with ThinLTO.
+    let autofdo = format!("{werror}CONFIG_AUTOFDO_CLANG=y\n");
+    kernel_tree(k.path(), &autofdo, Some(V2_RULE), &[]);
+    assert!(doctor_tree(k.path(), &[])
+        .contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: the shim copies"));
+    kernel_tree(
+        k.path(),
+        &format!("{autofdo}CONFIG_LTO_CLANG_THIN=y\n"),
+        Some(V2_RULE),
+        &[],
+    );
+    assert!(doctor_tree(k.path(), &[])
+        .contains("CONFIG_AUTOFDO_CLANG=y puts --mllvm=-enable-fs-discriminator=true on it"));
+}

@@ -71,6 +71,37 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Configurations that put an ld option outside the gate's allow-list on
+/// every `ld -r` line (Linux 7.3's Makefiles, docs/kbuild-rules.md): with
+/// one of them the single-object step runs the real linker, copy or not.
+/// (symbol, also needed, the option, where kbuild adds it)
+const LD_FLAGS_NOT_GATED: &[(&str, Option<&str>, &str, &str)] = &[
+    (
+        "CONFIG_DEBUG_INFO_COMPRESSED_ZLIB",
+        None,
+        "--compress-debug-sections=zlib",
+        "scripts/Makefile.debug",
+    ),
+    (
+        "CONFIG_DEBUG_INFO_COMPRESSED_ZSTD",
+        None,
+        "--compress-debug-sections=zstd",
+        "scripts/Makefile.debug",
+    ),
+    (
+        "CONFIG_AUTOFDO_CLANG",
+        Some("CONFIG_LTO_CLANG_THIN"),
+        "--mllvm=-enable-fs-discriminator=true",
+        "scripts/Makefile.autofdo",
+    ),
+    (
+        "CONFIG_PROPELLER_CLANG",
+        Some("CONFIG_LTO_CLANG_THIN"),
+        "--lto-basic-block-address-map",
+        "scripts/Makefile.propeller",
+    ),
+];
+
 /// Which Rust rules a kernel tree's `scripts/Makefile.build` has
 /// (docs/kbuild-rules.md, "The rule sets").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -820,20 +851,39 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings, re
         ),
         None => String::new(),
     };
-    r.say(
-        Level::Ok,
-        format!(
-            "CONFIG_RUST_INLINE_HELPERS={inline}{why}: {}",
-            match (gate_on, rules) {
-                (_, Some(RuleSet::NoInlining)) => "this tree has no helper inlining",
-                (true, _) => "IR-input compiles run; the shim rewrites them",
-                (false, Some(rules)) if rules.merged() => {
-                    "kbuild runs no IR-input compile and no single-object ld -r for Rust \
-                     objects: the ld gate has nothing to do"
-                }
-                (false, _) => "the shim copies instead of the single-object ld -r of Rust objects",
-            }
+    let not_gated: Vec<String> = LD_FLAGS_NOT_GATED
+        .iter()
+        .filter(|(sym, also, _, _)| on(sym) && also.is_none_or(on))
+        .map(|(sym, _, opt, file)| format!("{sym}=y puts {opt} on it ({file})"))
+        .collect();
+    let (level, what) = match (gate_on, rules) {
+        (_, Some(RuleSet::NoInlining)) => (Level::Ok, "this tree has no helper inlining".into()),
+        (true, _) => (
+            Level::Ok,
+            "IR-input compiles run; the shim rewrites them".into(),
         ),
+        (false, Some(rules)) if rules.merged() => (
+            Level::Ok,
+            "kbuild runs no IR-input compile and no single-object ld -r for Rust objects: the \
+             ld gate has nothing to do"
+                .into(),
+        ),
+        (false, _) if !not_gated.is_empty() => (
+            Level::Warn,
+            format!(
+                "the single-object ld -r of Rust objects runs the real linker, not a copy: {}, \
+                 which is not in the gate's allow-list",
+                not_gated.join(", ")
+            ),
+        ),
+        (false, _) => (
+            Level::Ok,
+            "the shim copies instead of the single-object ld -r of Rust objects".into(),
+        ),
+    };
+    r.say(
+        level,
+        format!("CONFIG_RUST_INLINE_HELPERS={inline}{why}: {what}"),
     );
     if rules != Some(RuleSet::NoInlining) {
         check_cflags_sources(r, &src);
@@ -902,6 +952,16 @@ mod tests {
         let none = "quiet_cmd_rustc_o_rs = $(LLVM_LINK)\n  cmd_rustc_o_rs = $(rust_common_cmd) --emit=obj=$@ $<\n";
         assert_eq!(rule_set(none), RuleSet::NoInlining);
         assert_eq!(rule_set(""), RuleSet::NoInlining);
+    }
+
+    #[test]
+    fn ld_flags_not_gated_are_outside_the_allow_list() {
+        for (_, _, opt, _) in LD_FLAGS_NOT_GATED {
+            assert!(
+                crate::ld::allow::allowed(&[opt.as_bytes()]).is_none(),
+                "{opt}"
+            );
+        }
     }
 
     #[test]
