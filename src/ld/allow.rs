@@ -4,7 +4,7 @@
 //! `arch/{x86,arm64,arm,riscv,loongarch,um}/Makefile` (x86/Makefile.um), plus
 //! the LTO flags of earlier kernels (`--thinlto-cache-dir=`, `-plugin-opt=`,
 //! `--lto-O2`, `-O2`), and since 7.2 `--fatal-warnings` (docs/kbuild-pipeline.md
-//! §9; what else 7.x puts in `ld_flags`: docs/kbuild-rules.md). Anything else (an unknown or hidden option, a separated
+//! §9; what else 7.3 puts in `ld_flags`, and why it is not here: §10). Anything else (an unknown or hidden option, a separated
 //! form lld rejects, a missing value, `--`, `--rsp-quoting`) is not
 //! understood, and the real linker runs. `tests/real_ld.rs` runs every
 //! `example` through ld.lld-22 and checks it is accepted silently.

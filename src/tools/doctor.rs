@@ -1,7 +1,9 @@
 //! `kbuild-shim --doctor [--kernel DIR]`: one line per check, `ok`, `warn`
 //! or `FAIL`, about the tools the shim would run (found exactly as the shim
-//! finds them), rustc's LLVM against clang's, PATH loops, and the kernel
-//! object tree's configuration. Exit 0 only when nothing FAILs.
+//! finds them), the rustc kbuild would run and its LLVM against clang's, PATH
+//! loops, and the kernel object tree's configuration: the rustc it was
+//! configured with, its rule set, what reaches its IR compile. Exit 0 only
+//! when nothing FAILs.
 
 use super::toolchain::{find_in, major_of, rustc_versions, version_with_path};
 use crate::kconfig::{self, Inline, AUTO_CONF};
@@ -72,7 +74,7 @@ const KNOWN: &[(&str, &str, &str)] = &[
 ];
 
 /// Configurations that put an ld option outside the gate's allow-list on
-/// every `ld -r` line (Linux 7.3's Makefiles, docs/kbuild-rules.md): with
+/// every `ld -r` line (Linux 7.3's Makefiles, docs/kbuild-pipeline.md §10): with
 /// one of them the single-object step runs the real linker, copy or not.
 /// (symbol, also needed, the option, where kbuild adds it)
 const LD_FLAGS_NOT_GATED: &[(&str, Option<&str>, &str, &str)] = &[
@@ -186,7 +188,7 @@ pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
 }
 
 /// The toolchain a kernel tree was configured with, as init/Kconfig records
-/// it in `auto.conf` (int symbols; 0 or absent: unknown).
+/// it in `auto.conf` (int symbols; 0 or absent: unknown; docs/kbuild-pipeline.md §10).
 #[derive(Debug, Default)]
 struct Recorded {
     /// `CONFIG_RUSTC_VERSION`: rustc 1.96.0 is 109600 (scripts/rustc-version.sh).
@@ -324,7 +326,8 @@ fn check_rustc(r: &mut Findings, recorded: &Recorded) -> Option<(String, String,
             None => "pass the rustc it was configured with as RUSTC= and HOSTRUSTC=".to_string(),
         };
         // kbuild notices the changed RUSTC_VERSION_TEXT and reconfigures with
-        // this rustc (top Makefile); its proc macros do not load in another.
+        // this rustc; proc macros one rustc built do not load in another
+        // (docs/kbuild-pipeline.md §9, §10).
         r.say(
             Level::Fail,
             format!(
