@@ -240,7 +240,7 @@ impl Recorded {
         }
     }
 
-    /// The recorded rustc, as `rustc 1.96.0 (LLVM 22.1.8)` with the symbols.
+    /// The recorded rustc, as `rustc 1.96.0, LLVM 22.1.8 (CONFIG_…=…)`.
     fn rustc_text(&self) -> String {
         let mut what = Vec::new();
         let mut syms = Vec::new();
@@ -811,7 +811,7 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings, re
                 ),
                 RuleSet::Merged71 => format!(
                     "{GATED}; with CONFIG_LTO_CLANG the IR-input compile writes bitcode, which \
-                     cmd_ld_single links into ELF"
+                     cmd_ld_single's ld -r, where it runs, links into ELF"
                 ),
                 RuleSet::V2 => format!(
                     "cmd_ld_single runs for Rust objects even with CONFIG_RUST_INLINE_HELPERS \
