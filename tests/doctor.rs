@@ -8,15 +8,22 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::Output;
 
+/// A fake `rustc` in `dir` answering `-vV` like the real one.
+fn fake_rustc(dir: &Path, release: &str, llvm: &str) {
+    write_exe(
+        &dir.join("rustc"),
+        &format!(
+            "#!/bin/sh\nprintf 'rustc {release}\\nbinary: rustc\\nrelease: {release}\\nLLVM version: {llvm}\\n'\n"
+        ),
+    );
+}
+
 /// Fake tools answering `--version` / `-vV` like the real ones.
 fn toolchain(dir: &Path, rustc_llvm: &str, clang: &str) {
     let say = |name: &str, text: &str| {
         write_exe(&dir.join(name), &format!("#!/bin/sh\nprintf '{text}\\n'\n"));
     };
-    say(
-        "rustc",
-        &format!("rustc 1.95.0\\nbinary: rustc\\nrelease: 1.95.0\\nLLVM version: {rustc_llvm}"),
-    );
+    fake_rustc(dir, "1.95.0", rustc_llvm);
     say(
         "clang-22",
         &format!("Debian clang version {clang} (1)\\nTarget: x86_64"),
@@ -37,7 +44,8 @@ fn doctor(path: OsString, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, 
     c.arg("--doctor")
         .args(args)
         .current_dir(cwd.path())
-        .env("PATH", path);
+        .env("PATH", path)
+        .env_remove("RUSTC");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -181,7 +189,9 @@ fn usage_errors() {
     }
 }
 
-/// `scripts/Makefile.build`'s Rust rule in the three shapes kbuild has had.
+/// `scripts/Makefile.build`'s Rust rule in the four shapes kbuild has had:
+/// Debian's linux-source-7.3 (7.3.4; 7.2.13 has the same), 7.1, v2, 6.12.
+const MERGED_72_RULE: &str = "quiet_cmd_rustc_o_rs = $(RUSTC_OR_CLIPPY_QUIET) $(quiet_modtag) $@\n      cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(CONFIG_RUST_INLINE_HELPERS),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(CONFIG_RUST_INLINE_HELPERS),;$(LLVM_LINK) --internalize --suppress-warnings $(patsubst %.o,%.bc,$@) \\\n\t\t$(objtree)/rust/helpers/helpers$(if $(part-of-module),_module).bc -o $(patsubst %.o,%.m.bc,$@); \\\n\t\t$(CC) $(CLANG_FLAGS) $(filter-out $(CC_FLAGS_LTO),$(KBUILD_CFLAGS)) \\\n\t\t$(CC_FLAGS_RUST_INLINE_HELPERS) -Wno-override-module -c $(patsubst %.o,%.m.bc,$@) -o $@ \\\n\t\t$(cmd_ld_single)) \\\n\t$(cmd_objtool)\n";
 const MERGED_RULE: &str = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(CONFIG_RUST_INLINE_HELPERS),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(CONFIG_RUST_INLINE_HELPERS),;$(LLVM_LINK) --internalize --suppress-warnings $(patsubst %.o,%.bc,$@) \\\n\t\t$(objtree)/rust/helpers/helpers$(if $(part-of-module),_module).bc -o $(patsubst %.o,%.m.bc,$@); \\\n\t\t$(CC) $(CLANG_FLAGS) $(KBUILD_CFLAGS) -Wno-override-module -c $(patsubst %.o,%.m.bc,$@) -o $@ \\\n\t\t$(cmd_ld_single)) \\\n\t$(cmd_objtool)\n";
 const V2_RULE: &str = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(link_helper),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(link_helper),;$(LLVM_LINK) --internalize --suppress-warnings $(patsubst %.o,%.bc,$@) \\\n\t\t$(objtree)/rust/helpers/helpers.bc -o $(patsubst %.o,%.m.bc,$@); \\\n\t\t$(CC) $(CLANG_FLAGS) $(KBUILD_CFLAGS) -Wno-override-module -c $(patsubst %.o,%.m.bc,$@) -o $@) \\\n\t$(cmd_ld_single) $(cmd_objtool)\n";
 const LINUX_6_12_RULE: &str = "quiet_cmd_rustc_o_rs = $(RUSTC_OR_CLIPPY_QUIET) $(quiet_modtag) $@\n      cmd_rustc_o_rs = $(rust_common_cmd) --emit=obj=$@ $< $(cmd_objtool)\n";
@@ -224,7 +234,7 @@ fn merged_rules_with_inlining_off_leave_the_ld_gate_nothing_to_do() {
     kernel_tree(k.path(), X86_LTO, Some(MERGED_RULE), &[]);
     let out = doctor_tree(k.path(), &[]);
     assert!(
-        out.contains("scripts/Makefile.build has the merged rules (v7.1+)"),
+        out.contains("scripts/Makefile.build has the merged (7.1) rules: "),
         "{out}"
     );
     assert!(
@@ -239,7 +249,7 @@ fn v2_style_rules_name_the_ld_gate_rule() {
     kernel_tree(k.path(), X86_LTO, Some(V2_RULE), &[]);
     let out = doctor_tree(k.path(), &[]);
     assert!(
-        out.contains("has v2-style rules: cmd_ld_single runs for Rust objects even with CONFIG_RUST_INLINE_HELPERS off: handled by rule ld-single-copy"),
+        out.contains("has the v2-style rules: cmd_ld_single runs for Rust objects even with CONFIG_RUST_INLINE_HELPERS off: handled by rule ld-single-copy"),
         "{out}"
     );
     assert!(
@@ -263,7 +273,7 @@ fn a_tree_without_helper_inlining_is_named() {
     );
     let out = doctor_tree(k.path(), &[("KCFLAGS", "-I/opt/inc")]);
     assert!(
-        out.contains("has no helper inlining (no llvm-link step in cmd_rustc_o_rs)"),
+        out.contains("has no helper inlining: no llvm-link step in cmd_rustc_o_rs"),
         "{out}"
     );
     assert!(
@@ -282,7 +292,7 @@ fn the_source_tree_is_found_from_an_o_object_tree() {
     std::os::unix::fs::symlink(src.path(), obj.path().join("source")).unwrap();
     let out = doctor_tree(obj.path(), &[]);
     assert!(
-        out.contains("/source/scripts/Makefile.build has the merged rules"),
+        out.contains("/source/scripts/Makefile.build has the merged (7.1) rules"),
         "{out}"
     );
 
@@ -298,7 +308,7 @@ fn the_source_tree_is_found_from_an_o_object_tree() {
     .unwrap();
     let out = doctor_tree(obj.path(), &[]);
     let want = format!(
-        "{}/scripts/Makefile.build has the merged rules",
+        "{}/scripts/Makefile.build has the merged (7.1) rules",
         src.path().display()
     );
     assert!(out.contains(&want), "{out}");
@@ -401,4 +411,189 @@ fn riscv_and_loongarch_trees_list_their_problems() {
             assert!(out.contains(&format!("ok   ARCH={arch}: ")) && out.contains(want), "{want}:\n{out}");
         }
     }
+}
+
+/// Issue 16, part 4: the 7.2+ text (Debian's linux-source-7.3) is its own
+/// rule set, with what its IR compile means for the shim; 7.1's is named
+/// apart from it.
+#[test]
+fn a_7_2_tree_is_named_merged_7_2_and_7_1_apart() {
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(k.path(), X86_LTO, Some(MERGED_72_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    let rules: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("ok   rules: "))
+        .collect();
+    assert_eq!(rules.len(), 1, "{out}");
+    assert!(
+        rules[0].contains("scripts/Makefile.build has the merged (7.2+) rules: ")
+            && rules[0].contains(
+                "leaves out $(CC_FLAGS_LTO), so it writes ELF even with CONFIG_LTO_CLANG"
+            )
+            && rules[0].contains("-mllvm pairs, which the shim keeps"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: kbuild runs no IR-input compile and no single-object ld -r for Rust objects"),
+        "{out}"
+    );
+    let inline_on = format!("{X86_LTO}CONFIG_RUST_INLINE_HELPERS=y\n");
+    kernel_tree(k.path(), &inline_on, Some(MERGED_72_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("CONFIG_RUST_INLINE_HELPERS=y: IR-input compiles run; the shim rewrites them"),
+        "{out}"
+    );
+
+    kernel_tree(k.path(), X86_LTO, Some(MERGED_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("has the merged (7.1) rules: ")
+            && out.contains("with CONFIG_LTO_CLANG the IR-input compile writes bitcode"),
+        "{out}"
+    );
+    assert!(!out.contains("7.2"), "{out}");
+}
+
+/// An auto.conf as kbuild writes it for a tree configured with Debian's
+/// rustc-web 1.96 (LLVM 22.1.8) and clang-22 (init/Kconfig's int symbols).
+const CONFIGURED_1_96: &str = "CONFIG_RUST=y\nCONFIG_X86_64=y\nCONFIG_CLANG_VERSION=220108\nCONFIG_RUSTC_VERSION=109600\nCONFIG_RUSTC_LLVM_VERSION=220108\nCONFIG_RUSTC_LLVM_MAJOR_VERSION=22\nCONFIG_RUSTC_CLANG_LLVM_COMPATIBLE=y\nCONFIG_RUSTC_VERSION_TEXT=rustc 1.96.0 (ac68faa20 2026-05-25) (built from a source tarball)\n";
+
+/// Issue 16, 5(b): a tree configured with /usr/bin/rustc 1.96 while PATH
+/// starts with rustup's 1.95: the doctor names both, and the rustc in PATH
+/// that is the configured one; with RUSTC= set to it, all is well.
+#[test]
+fn a_tree_configured_with_another_rustc_fails_naming_both() {
+    let rustup = tempfile::tempdir().unwrap();
+    toolchain(rustup.path(), "22.1.2", "22.1.8");
+    let usr = tempfile::tempdir().unwrap();
+    fake_rustc(usr.path(), "1.96.0", "22.1.8");
+    let k = tempfile::tempdir().unwrap();
+    kernel_tree(k.path(), CONFIGURED_1_96, Some(MERGED_72_RULE), &[]);
+    let path = std::env::join_paths([rustup.path(), usr.path()]).unwrap();
+    let kernel = ["--kernel", k.path().to_str().unwrap()];
+
+    let (code, out) = doctor(path.clone(), &kernel, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    let first = rustup.path().join("rustc");
+    let configured = usr.path().join("rustc");
+    assert_eq!(
+        fails(&out),
+        [format!(
+            "FAIL rustc: the kernel tree was configured with rustc 1.96.0, LLVM 22.1.8 \
+             (CONFIG_RUSTC_VERSION=109600, CONFIG_RUSTC_LLVM_VERSION=220108), but kbuild would run \
+             {} (1.95.0, LLVM 22.1.2) and reconfigure the tree with it: {c} is that rustc: \
+             make RUSTC={c} HOSTRUSTC={c} (and RUSTC={c} for --doctor)",
+            first.display(),
+            c = configured.display()
+        )],
+        "{out}"
+    );
+
+    let rustc_env = configured.to_str().unwrap();
+    let (code, out) = doctor(path.clone(), &kernel, &[("RUSTC", rustc_env)]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "ok   rustc: {rustc_env} (1.96.0, LLVM 22.1.8) (RUSTC={rustc_env})"
+        )) && out.contains(
+            "ok   rustc: the kernel tree was configured with this rustc: rustc 1.96.0, LLVM 22.1.8"
+        ),
+        "{out}"
+    );
+
+    // RUSTC names a rustc that is not the configured one: said the same way.
+    let first_env = first.to_str().unwrap();
+    let (code, out) = doctor(path.clone(), &kernel, &[("RUSTC", first_env)]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        fails(&out)[0].contains(&format!(
+            "but kbuild would run {first_env} (1.95.0, LLVM 22.1.2) (RUSTC={first_env})"
+        )),
+        "{out}"
+    );
+    let (code, out) = doctor(path, &kernel, &[("RUSTC", "/nonexistent/rustc")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAIL rustc (RUSTC=/nonexistent/rustc): no such executable"),
+        "{out}"
+    );
+}
+
+/// Issue 16, 5(b): the tree's own record of rustc's LLVM against clang's
+/// (what RUSTC_CLANG_LLVM_COMPATIBLE was computed from).
+#[test]
+fn the_recorded_rustc_llvm_major_is_compared_with_clangs() {
+    let d = tempfile::tempdir().unwrap();
+    toolchain(d.path(), "21.1.8", "22.1.8");
+    fake_rustc(d.path(), "1.90.0", "21.1.8");
+    let k = tempfile::tempdir().unwrap();
+    let conf = CONFIGURED_1_96.replace("=109600", "=109000").replace(
+        "CONFIG_RUSTC_LLVM_VERSION=220108",
+        "CONFIG_RUSTC_LLVM_VERSION=210108",
+    );
+    kernel_tree(k.path(), &conf, Some(MERGED_72_RULE), &[]);
+    let (code, out) = doctor(
+        d.path().into(),
+        &["--kernel", k.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(
+            "FAIL RUSTC_CLANG_LLVM_COMPATIBLE: the tree was configured with rustc's LLVM 21.1.8 \
+             and clang 22.1.8 (CONFIG_RUSTC_LLVM_VERSION=210108, CONFIG_CLANG_VERSION=220108): \
+             it is n, so CONFIG_RUST_INLINE_HELPERS cannot be set"
+        ),
+        "{out}"
+    );
+    kernel_tree(k.path(), CONFIGURED_1_96, Some(MERGED_72_RULE), &[]);
+    fake_rustc(d.path(), "1.96.0", "22.1.8");
+    let (code, out) = doctor(
+        d.path().into(),
+        &["--kernel", k.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("ok   RUSTC_CLANG_LLVM_COMPATIBLE: the tree's rustc and clang are both LLVM 22 (CONFIG_RUSTC_LLVM_VERSION=220108, CONFIG_CLANG_VERSION=220108)"),
+        "{out}"
+    );
+}
+
+/// Issue 16, 5(a): on a v2-shaped 7.x tree the doctor says the shim copies
+/// only when the gate will: CONFIG_WERROR's --fatal-warnings is allowed, an
+/// option outside the allow-list (compressed debug info) makes it say the
+/// linker runs, and why.
+#[test]
+fn v2_style_rules_say_when_the_gate_cannot_copy() {
+    let k = tempfile::tempdir().unwrap();
+    let werror = format!("{X86_LTO}CONFIG_WERROR=y\n");
+    kernel_tree(k.path(), &werror, Some(V2_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: the shim copies instead of the single-object ld -r of Rust objects"),
+        "{out}"
+    );
+    let zstd = format!("{werror}CONFIG_DEBUG_INFO=y\nCONFIG_DEBUG_INFO_COMPRESSED_ZSTD=y\n");
+    kernel_tree(k.path(), &zstd, Some(V2_RULE), &[]);
+    let out = doctor_tree(k.path(), &[]);
+    assert!(
+        out.contains("warn CONFIG_RUST_INLINE_HELPERS=not set: the single-object ld -r of Rust objects runs the real linker, not a copy: CONFIG_DEBUG_INFO_COMPRESSED_ZSTD=y puts --compress-debug-sections=zstd on it (scripts/Makefile.debug), which is not in the gate's allow-list"),
+        "{out}"
+    );
+    // AutoFDO adds its ld options only with ThinLTO.
+    let autofdo = format!("{werror}CONFIG_AUTOFDO_CLANG=y\n");
+    kernel_tree(k.path(), &autofdo, Some(V2_RULE), &[]);
+    assert!(doctor_tree(k.path(), &[])
+        .contains("ok   CONFIG_RUST_INLINE_HELPERS=not set: the shim copies"));
+    kernel_tree(
+        k.path(),
+        &format!("{autofdo}CONFIG_LTO_CLANG_THIN=y\n"),
+        Some(V2_RULE),
+        &[],
+    );
+    assert!(doctor_tree(k.path(), &[])
+        .contains("CONFIG_AUTOFDO_CLANG=y puts --mllvm=-enable-fs-discriminator=true on it"));
 }

@@ -35,18 +35,36 @@ fn make_in_root_with(args: &[&str], env: &[(&str, &OsStr)]) -> Output {
     c.output().unwrap()
 }
 
-/// The test's PATH without any directory holding `cargo`, as root's PATH
-/// under sudo when Rust came from rustup.
-fn path_without_cargo() -> OsString {
+/// The test's PATH with no `cargo` in it, as root's PATH under sudo when Rust
+/// came from rustup. A directory holding cargo is replaced by a mirror of it
+/// without cargo, not dropped: cargo may share a directory with make and the
+/// shell tools (Debian's /usr/bin/cargo from cargo-web), wherever it lives.
+/// The mirror lives as long as the returned directory.
+fn path_without_cargo() -> (tempfile::TempDir, OsString) {
     let path = std::env::var_os("PATH").unwrap_or_default();
+    let mirrors = tempfile::tempdir().unwrap();
     let dirs: Vec<PathBuf> = std::env::split_paths(&path)
-        .filter(|d| !d.join("cargo").exists())
+        .enumerate()
+        .map(|(i, d)| {
+            if !d.join("cargo").exists() {
+                return d;
+            }
+            let m = mirrors.path().join(i.to_string());
+            std::fs::create_dir(&m).unwrap();
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.file_name() != "cargo" {
+                    std::os::unix::fs::symlink(e.path(), m.join(e.file_name())).unwrap();
+                }
+            }
+            m
+        })
         .collect();
     assert!(
         dirs.iter().any(|d| d.join("make").is_file()),
-        "no make left"
+        "no make in PATH"
     );
-    std::env::join_paths(dirs).unwrap()
+    assert!(!dirs.iter().any(|d| d.join("cargo").exists()), "{dirs:?}");
+    (mirrors, std::env::join_paths(dirs).unwrap())
 }
 
 /// `path` written relative to ROOT (with `..` up to `/`), as a packager's
@@ -141,7 +159,7 @@ fn install_takes_a_prebuilt_relative_bin_with_no_cargo_in_path() {
     let bin = prebuilt(dest.path());
     let rel = relative_to_root(&bin);
     assert!(!rel.starts_with('/'));
-    let path = path_without_cargo();
+    let (_mirrors, path) = path_without_cargo();
     let o = make_in_root_with(
         &[
             "install",
@@ -192,7 +210,7 @@ fn uninstall_removes_the_links_of_any_llvm_ver() {
 fn a_missing_binary_with_no_cargo_is_a_one_line_error() {
     let dest = tempfile::tempdir().unwrap();
     let empty = tempfile::tempdir().unwrap();
-    let path = path_without_cargo();
+    let (_mirrors, path) = path_without_cargo();
     let destdir = format!("DESTDIR={}", dest.path().display());
     let o = make_in_root_with(
         &["install", "PREFIX=/usr", &destdir],
@@ -250,8 +268,9 @@ fn a_missing_default_binary_is_built_with_cargo_when_cargo_is_there() {
              cp '{SHIM}' \"$CARGO_TARGET_DIR/release/kbuild-shim\"\n"
         ),
     );
+    let (_mirrors, without) = path_without_cargo();
     let mut dirs = vec![tools.path().to_path_buf()];
-    dirs.extend(std::env::split_paths(&path_without_cargo()));
+    dirs.extend(std::env::split_paths(&without));
     let path = std::env::join_paths(dirs).unwrap();
     let o = make_in_root_with(
         &[

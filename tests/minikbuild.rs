@@ -322,7 +322,7 @@ fn merged_lto_inline_off_never_runs_rust_ld_r() {
     let o = make_s(&tree, &bad, &[]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("minikbuild: RULES must be merged or v2"),
+        stderr(&o).contains("minikbuild: RULES must be merged, v7.1 or v2"),
         "{}",
         stderr(&o)
     );
@@ -439,11 +439,18 @@ fn ld_spy(dir: &Path) -> (PathBuf, PathBuf) {
     let bin = dir.join("spy-bin");
     std::fs::create_dir(&bin).unwrap();
     let log = dir.join("ld.log");
+    // ld.kinds next to the log: each call's last word and what it holds.
+    let kinds = dir.join("ld.kinds");
     write_exe(
         &bin.join("ld.lld-22"),
         &format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n\
+             for last; do :; done\n\
+             case $(head -c 2 \"$last\" 2>/dev/null) in BC) k=bitcode;; *) k=other;; esac\n\
+             printf '%s %s\\n' \"$last\" $k >> '{}'\n\
+             exec '{}' \"$@\"\n",
             log.display(),
+            kinds.display(),
             real_tool("ld.lld-22").display()
         ),
     );
@@ -458,17 +465,25 @@ fn spy_lines(log: &Path) -> Vec<String> {
         .collect()
 }
 
-/// LTO=1, INLINE=1: clang writes bitcode into rust/foo.o, and the real
-/// `ld.lld -r` (seen by the spy, reached through the shim) turns it into ELF.
+/// LTO=1, INLINE=1: the real `ld.lld -r` (seen by the spy, reached through
+/// the shim) runs on the Rust object and leaves ELF. What it gets differs by
+/// rule set: the 7.2+ IR compile drops `$(CC_FLAGS_LTO)` and writes ELF
+/// (docs/kbuild-pipeline.md §9); v7.1's keeps `-flto=thin` and writes
+/// bitcode, which only the link turns into ELF. C objects are bitcode in both.
 #[test]
 fn lto_inline_on_runs_real_ld_r() {
     need_minikbuild_tools();
-    for arch in ["x86_64", "arm"] {
+    for (arch, rules, rust_kind) in [
+        ("x86_64", "merged", "other"),
+        ("arm", "merged", "other"),
+        ("x86_64", "v7.1", "bitcode"),
+    ] {
         let t = tempfile::tempdir().unwrap();
         let (bin, log) = ld_spy(t.path());
         let path = path_with(&[&bin]);
         let tree = mini_tree(t.path(), "tree");
         let mut args = vars(arch, 1, 1);
+        args.push(format!("RULES={rules}"));
         args.extend(shim_tools());
         let env = [("PATH", path.as_os_str())];
         check(&make_s(&tree, &args, &env), &format!("{arch} LTO build"));
@@ -483,6 +498,14 @@ fn lto_inline_on_runs_real_ld_r() {
                 "{arch}: ld.lld-22 '{out}' once, in {lines:?}"
             );
         }
+        let kinds = std::fs::read_to_string(t.path().join("ld.kinds")).unwrap();
+        let mut kinds: Vec<&str> = kinds.lines().collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            ["cfile.o bitcode", &format!("rust/foo.o {rust_kind}")],
+            "{arch} {rules}: what ld -r was given"
+        );
         assert!(is_elf(&tree.join("rust/foo.o")), "{arch}: rust/foo.o");
         assert!(is_elf(&tree.join("cfile.o")), "{arch}: cfile.o");
         assert!(!tree.join("rust/.tmp_foo.o").exists());

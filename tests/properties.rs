@@ -315,6 +315,8 @@ fn ld_flag() -> impl Strategy<Value = Vec<Vec<u8>>> {
         w(&["-plugin-opt=O2"]),
         w(&["--lto-O2"]),
         w(&["-O2"]),
+        // 7.2+ with CONFIG_WERROR=y (docs/kbuild-pipeline.md §9).
+        w(&["--fatal-warnings"]),
     ])
 }
 
@@ -397,6 +399,8 @@ fn ld_line() -> impl Strategy<Value = (Vec<OsString>, Break, Vec<u8>, Vec<u8>)> 
                         &["-T", "s.lds"],
                         &["--chroot=/"],
                         &["-m", "elf_bogus"],
+                        // 7.3 with compressed debug info: not a copy's bytes.
+                        &["--compress-debug-sections=zstd"],
                     ];
                     let pick = bad[base.len() % bad.len()];
                     let at = r_at.index(words.len() + 1);

@@ -382,6 +382,17 @@ fn ld_lines_ld_lld_rejects_run_the_linker() {
         (&["--chroot=/"], &["rust/foo.o"], None, true),
         (&["--mips-got-size=4"], &["rust/foo.o"], None, false),
         (&["--no-warn-rwx-segments"], &["rust/foo.o"], None, true),
+        // 7.3's ThinLTO ld-option: lld-22 rejects it, so kbuild never passes it.
+        (
+            &[
+                "--lto-whole-program-visibility",
+                "-mllvm",
+                "-always-rename-promoted-locals=false",
+            ],
+            &["rust/foo.o"],
+            None,
+            true,
+        ),
         (&["-m", "elf_i386"], &["rust/foo.o"], None, true),
         (&["-maarch64elf"], &["rust/foo.o"], None, true),
         (&["-z", "max-page-size=3"], &["rust/foo.o"], None, true),
@@ -536,4 +547,74 @@ fn explained_copy_line_does_what_the_shim_does() {
         results.push(meta.permissions().mode() & 0o7777);
     }
     assert_eq!(results, [0o640, 0o640]);
+}
+
+/// Issue 16, 5(a): since 7.2, `CONFIG_WERROR=y` (x86_64's defconfig) puts
+/// `--fatal-warnings` on every `ld -r` line (scripts/Makefile.warn). On a
+/// single ELF Rust object ld.lld-22 is silent, so the flag cannot fail the
+/// step, and it writes the same bytes as without it: what the gate's copy
+/// stands for is unchanged, and the line is copied. `--compress-debug-sections`
+/// (CONFIG_DEBUG_INFO_COMPRESSED_*) changes what ld -r writes, so it stays out.
+#[test]
+fn fatal_warnings_of_7x_werror_changes_nothing_and_is_copied() {
+    let objs = Objects::new();
+    let d = objs.dir.path();
+    let o = Command::new("rustc")
+        .args([
+            "--crate-type=lib",
+            "-Cpanic=abort",
+            "-O",
+            "-g",
+            "--emit=obj",
+            "-o",
+            "rust-debug.o",
+            "lib.rs",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    check(&o, "rustc -g");
+    let base = ["-m", "elf_x86_64", "-z", "noexecstack"];
+    let link = |extra: &[&str], input: &str, out: &str| {
+        let args: Vec<&str> = [&base[..], extra, &["-r", "-o", out, input]].concat();
+        let o = run_in(d, real_tool(LLD), &args);
+        check(&o, &format!("ld.lld-22 {args:?}"));
+        assert_eq!(stderr(&o), "", "ld.lld-22 {args:?} is not silent");
+        std::fs::read(d.join(out)).unwrap()
+    };
+    // rust-via-clang.o is what the 7.2+ IR step writes (ELF, LTO filtered out).
+    for input in ["rust.o", "rust-via-clang.o", "rust-debug.o"] {
+        assert_eq!(
+            link(&["--fatal-warnings"], input, "fatal.o"),
+            link(&[], input, "plain.o"),
+            "{input}: --fatal-warnings changed the output"
+        );
+    }
+    assert_ne!(
+        link(&["--compress-debug-sections=zlib"], "rust-debug.o", "z.o"),
+        link(&[], "rust-debug.o", "plain.o"),
+        "--compress-debug-sections=zlib should change the output"
+    );
+
+    let line = [
+        &base[..],
+        &[
+            "--fatal-warnings",
+            "-r",
+            "-o",
+            "rust/.tmp_foo.o",
+            "rust/foo.o",
+        ],
+    ]
+    .concat();
+    for input in ["rust.o", "rust-via-clang.o"] {
+        let g = Gate::new(&objs.path(input), None);
+        check(&g.shim_run(&line), "the 7.x WERROR line through the shim");
+        assert!(!g.linker_ran(), "{input}: the linker ran");
+        assert_eq!(g.read("rust/.tmp_foo.o"), g.read("rust/foo.o"), "{input}");
+    }
+    let debug_line = [&base[..], &["--compress-debug-sections=zlib"], &line[4..]].concat();
+    let g = Gate::new(&objs.path("rust-debug.o"), None);
+    check(&g.shim_run(&debug_line), "--compress-debug-sections line");
+    assert!(g.linker_ran(), "--compress-debug-sections was copied");
 }

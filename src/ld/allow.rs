@@ -3,7 +3,8 @@
 //! $(LDFLAGS_$(@F))` for ld.lld. Source: Linux 6.12 `Makefile` and
 //! `arch/{x86,arm64,arm,riscv,loongarch,um}/Makefile` (x86/Makefile.um), plus
 //! the LTO flags of earlier kernels (`--thinlto-cache-dir=`, `-plugin-opt=`,
-//! `--lto-O2`, `-O2`). Anything else (an unknown or hidden option, a separated
+//! `--lto-O2`, `-O2`), and since 7.2 `--fatal-warnings` (docs/kbuild-pipeline.md
+//! §9; what else 7.3 puts in `ld_flags`, and why it is not here: §10). Anything else (an unknown or hidden option, a separated
 //! form lld rejects, a missing value, `--`, `--rsp-quoting`) is not
 //! understood, and the real linker runs. `tests/real_ld.rs` runs every
 //! `example` through ld.lld-22 and checks it is accepted silently.
@@ -70,6 +71,10 @@ pub const LD_SINGLE_ALLOWED: &[Allowed] = &[
     allow("-mllvm=", Joined(Llvm), &["-mllvm=-mattr=+relax"]),
     allow("--mllvm=", Joined(Llvm), &["--mllvm=-import-instr-limit=5"]),
     allow("--no-relax-gp", Flag, &["--no-relax-gp"]),
+    // 7.2+ with CONFIG_WERROR=y (scripts/Makefile.warn). It only turns
+    // warnings into errors, and every gated line is one lld-22 links silently
+    // (tests/real_ld.rs: the same bytes with and without it).
+    allow("--fatal-warnings", Flag, &["--fatal-warnings"]),
     allow(
         "--thinlto-cache-dir=",
         Joined(NonEmpty),
@@ -255,7 +260,12 @@ mod tests {
             &["--mips-got-size=4"],
             &["--no-warn-rwx-segments"], // lld-22: unknown argument
             &["-T", "s.lds"],            // a script changes what -r writes
-            &["--build-id=sha1"],
+            &["--build-id=sha1"],        // KBUILD_LDFLAGS_MODULE: never in ld_flags
+            // CONFIG_DEBUG_INFO_COMPRESSED_*: ld -r writes other bytes than a copy.
+            &["--compress-debug-sections=zlib"],
+            // 7.3 ThinLTO's ld-option: lld-22 rejects the pair, so kbuild drops it.
+            &["--lto-whole-program-visibility"],
+            &["-mllvm", "-always-rename-promoted-locals=false"],
         ] {
             assert_eq!(span(s), None, "{s:?}");
         }

@@ -158,6 +158,9 @@ mod tests {
             "--thinlto-cache-dir=.thinlto-cache",
         ];
         assert_eq!(with(&lto), want(X86));
+        // x86_64 since 7.2 with CONFIG_WERROR=y (scripts/Makefile.warn).
+        let werror = ["-m", "elf_x86_64", "--fatal-warnings", "-z", "noexecstack"];
+        assert_eq!(with(&werror), want(X86));
         // arm64 (joined -m), riscv with LTO, um, arm.
         let arm64 = ["-EL", "-maarch64elf", "-z", "norelro", "-z", "noexecstack"];
         assert_eq!(with(&arm64), want(Some((183, true, true))));

@@ -1,7 +1,9 @@
 //! `kbuild-shim --doctor [--kernel DIR]`: one line per check, `ok`, `warn`
 //! or `FAIL`, about the tools the shim would run (found exactly as the shim
-//! finds them), rustc's LLVM against clang's, PATH loops, and the kernel
-//! object tree's configuration. Exit 0 only when nothing FAILs.
+//! finds them), the rustc kbuild would run and its LLVM against clang's, PATH
+//! loops, and the kernel object tree's configuration: the rustc it was
+//! configured with, its rule set, what reaches its IR compile. Exit 0 only
+//! when nothing FAILs.
 
 use super::toolchain::{find_in, major_of, rustc_versions, version_with_path};
 use crate::kconfig::{self, Inline, AUTO_CONF};
@@ -71,17 +73,69 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Which Rust rules a kernel tree's `scripts/Makefile.build` has.
+/// Configurations that put an ld option outside the gate's allow-list on
+/// every `ld -r` line (Linux 7.3's Makefiles, docs/kbuild-pipeline.md §10): with
+/// one of them the single-object step runs the real linker, copy or not.
+/// (symbol, also needed, the option, where kbuild adds it)
+const LD_FLAGS_NOT_GATED: &[(&str, Option<&str>, &str, &str)] = &[
+    (
+        "CONFIG_DEBUG_INFO_COMPRESSED_ZLIB",
+        None,
+        "--compress-debug-sections=zlib",
+        "scripts/Makefile.debug",
+    ),
+    (
+        "CONFIG_DEBUG_INFO_COMPRESSED_ZSTD",
+        None,
+        "--compress-debug-sections=zstd",
+        "scripts/Makefile.debug",
+    ),
+    (
+        "CONFIG_AUTOFDO_CLANG",
+        Some("CONFIG_LTO_CLANG_THIN"),
+        "--mllvm=-enable-fs-discriminator=true",
+        "scripts/Makefile.autofdo",
+    ),
+    (
+        "CONFIG_PROPELLER_CLANG",
+        Some("CONFIG_LTO_CLANG_THIN"),
+        "--lto-basic-block-address-map",
+        "scripts/Makefile.propeller",
+    ),
+];
+
+/// Which Rust rules a kernel tree's `scripts/Makefile.build` has
+/// (docs/kbuild-rules.md, "The rule sets").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RuleSet {
-    /// Mainline v7.1+: llvm-link, the IR compile and `cmd_ld_single` all
-    /// inside `$(if $(CONFIG_RUST_INLINE_HELPERS),…)`.
-    Merged,
+    /// Since v7.2: as in 7.1, and the IR compile takes
+    /// `$(filter-out $(CC_FLAGS_LTO),$(KBUILD_CFLAGS))` (so it writes ELF
+    /// even with LTO) and `$(CC_FLAGS_RUST_INLINE_HELPERS)` (-mllvm pairs).
+    Merged72,
+    /// v7.1: llvm-link, the IR compile and `cmd_ld_single` all inside
+    /// `$(if $(CONFIG_RUST_INLINE_HELPERS),…)`.
+    Merged71,
     /// As posted in v2: `cmd_ld_single` outside the inlining gate, so it
     /// runs for Rust objects with inlining off too.
     V2,
     /// No llvm-link step: rustc writes the object itself (6.12 … 7.0).
     NoInlining,
+}
+
+impl RuleSet {
+    /// What the doctor says a tree has, with the rule set's stable name.
+    fn phrase(self) -> &'static str {
+        match self {
+            RuleSet::Merged72 => "the merged (7.2+) rules",
+            RuleSet::Merged71 => "the merged (7.1) rules",
+            RuleSet::V2 => "the v2-style rules",
+            RuleSet::NoInlining => "no helper inlining",
+        }
+    }
+
+    fn merged(self) -> bool {
+        matches!(self, RuleSet::Merged72 | RuleSet::Merged71)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,12 +167,14 @@ pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
             Settings::from_lookup(|k| (k == "PATH").then(|| std::env::var_os(k)).flatten())?
         }
     };
-    let rustc = check_rustc(&mut r);
+    let dir = kernel.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let recorded = Recorded::read(&dir.join(AUTO_CONF));
+    let rustc = check_rustc(&mut r, &recorded);
     for base in TOOLS {
         check_tool(&mut r, base, rustc.as_ref(), &settings);
     }
     check_llvm_var(&mut r);
-    check_kernel(&mut r, kernel, &settings);
+    check_kernel(&mut r, kernel, &settings, &recorded);
     let mut out = std::io::stdout().lock();
     for (level, text) in &r.lines {
         let tag = match level {
@@ -131,30 +187,196 @@ pub fn run(kernel: Option<&Path>) -> anyhow::Result<u8> {
     Ok(u8::from(r.lines.iter().any(|(l, _)| *l == Level::Fail)))
 }
 
-/// rustc and its LLVM version; returns (release, LLVM version, major).
-fn check_rustc(r: &mut Findings) -> Option<(String, String, u32)> {
+/// The toolchain a kernel tree was configured with, as init/Kconfig records
+/// it in `auto.conf` (int symbols; 0 or absent: unknown; docs/kbuild-pipeline.md §10).
+#[derive(Debug, Default)]
+struct Recorded {
+    /// `CONFIG_RUSTC_VERSION`: rustc 1.96.0 is 109600 (scripts/rustc-version.sh).
+    rustc: Option<u32>,
+    /// `CONFIG_RUSTC_LLVM_VERSION`: LLVM 22.1.8 is 220108
+    /// (scripts/rustc-llvm-version.sh).
+    rustc_llvm: Option<u32>,
+    /// `CONFIG_CLANG_VERSION`, numbered as LLVM's (0 when CC is not clang).
+    clang: Option<u32>,
+}
+
+/// How kbuild numbers versions: `major * scale + minor * 100 + patch`
+/// (scale 100000 for rustc, 10000 for LLVM and clang). "1.97.0-nightly"
+/// counts as 1.97.0.
+fn version_number(version: &str, scale: u32) -> Option<u32> {
+    let mut parts = version.split('.').map(|p| {
+        let digits = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+        p[..digits].parse::<u32>().ok()
+    });
+    let major = parts.next().flatten()?;
+    let minor = parts.next().flatten().unwrap_or(0);
+    let patch = parts.next().flatten().unwrap_or(0);
+    Some(major * scale + minor * 100 + patch)
+}
+
+const RUSTC_SCALE: u32 = 100_000;
+const LLVM_SCALE: u32 = 10_000;
+
+/// A kbuild version number as `X.Y.Z`.
+fn show_version(n: u32, scale: u32) -> String {
+    format!("{}.{}.{}", n / scale, n % scale / 100, n % 100)
+}
+
+impl Recorded {
+    fn read(conf: &Path) -> Recorded {
+        let Ok(text) = std::fs::read(conf) else {
+            return Recorded::default();
+        };
+        let get = |key: &str| {
+            kconfig::symbols(&text)
+                .find(|(k, _)| *k == key.as_bytes())
+                .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u32>().ok())
+                .filter(|&n| n != 0)
+        };
+        Recorded {
+            rustc: get("CONFIG_RUSTC_VERSION"),
+            rustc_llvm: get("CONFIG_RUSTC_LLVM_VERSION"),
+            clang: get("CONFIG_CLANG_VERSION"),
+        }
+    }
+
+    /// The recorded rustc, as `rustc 1.96.0, LLVM 22.1.8 (CONFIG_…=…)`.
+    fn rustc_text(&self) -> String {
+        let mut what = Vec::new();
+        let mut syms = Vec::new();
+        if let Some(n) = self.rustc {
+            what.push(format!("rustc {}", show_version(n, RUSTC_SCALE)));
+            syms.push(format!("CONFIG_RUSTC_VERSION={n}"));
+        }
+        if let Some(n) = self.rustc_llvm {
+            what.push(format!("LLVM {}", show_version(n, LLVM_SCALE)));
+            syms.push(format!("CONFIG_RUSTC_LLVM_VERSION={n}"));
+        }
+        format!("{} ({})", what.join(", "), syms.join(", "))
+    }
+}
+
+/// The rustc kbuild runs, `$(RUSTC)`: `RUSTC` from the environment (a path,
+/// or a name looked up in PATH), else `rustc` in PATH. Returns its path and
+/// how it was chosen.
+fn kbuild_rustc(path: &OsStr, me: Option<&SelfId>) -> (Option<PathBuf>, String) {
+    match std::env::var_os("RUSTC").filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let via = format!(" (RUSTC={})", v.to_string_lossy());
+            let found = if Path::new(&v).components().count() > 1 {
+                Some(PathBuf::from(&v)).filter(|p| p.is_file())
+            } else {
+                find_in(path, &v.to_string_lossy(), me)
+            };
+            (found, via)
+        }
+        None => (find_in(path, "rustc", me), String::new()),
+    }
+}
+
+/// The rustc kbuild would run and its LLVM version, checked against the one
+/// the tree was configured with; returns (release, LLVM version, major).
+fn check_rustc(r: &mut Findings, recorded: &Recorded) -> Option<(String, String, u32)> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let me = SelfId::current();
-    let Some(rustc) = find_in(&path, "rustc", me.as_ref()) else {
+    let (found, via) = kbuild_rustc(&path, me.as_ref());
+    let Some(rustc) = found else {
         r.say(
             Level::Fail,
-            "rustc: not in PATH (CONFIG_RUST needs it; install Rust, e.g. with rustup)",
+            match via.is_empty() {
+                true => "rustc: not in PATH (CONFIG_RUST needs it; install Rust, e.g. with rustup)"
+                    .to_string(),
+                false => format!("rustc{via}: no such executable"),
+            },
         );
         return None;
     };
-    match rustc_versions(&rustc) {
-        Ok((release, llvm)) => {
-            r.say(
-                Level::Ok,
-                format!("rustc: {} ({release}, LLVM {llvm})", rustc.display()),
-            );
-            let major = major_of(&llvm)?;
-            Some((release, llvm, major))
-        }
+    let (release, llvm) = match rustc_versions(&rustc) {
+        Ok(v) => v,
         Err(e) => {
-            r.say(Level::Fail, format!("rustc: {e:#}"));
-            None
+            r.say(Level::Fail, format!("rustc{via}: {e:#}"));
+            return None;
         }
+    };
+    r.say(
+        Level::Ok,
+        format!("rustc: {} ({release}, LLVM {llvm}){via}", rustc.display()),
+    );
+    let differs = |want: Option<u32>, have: &str, scale| {
+        want.is_some_and(|w| version_number(have, scale) != Some(w))
+    };
+    if differs(recorded.rustc, &release, RUSTC_SCALE)
+        || differs(recorded.rustc_llvm, &llvm, LLVM_SCALE)
+    {
+        // A rustc in PATH that is the recorded one, to name in the fix.
+        let same = crate::path_search::split_dirs(&path)
+            .into_iter()
+            .filter_map(|d| find_in(d, "rustc", me.as_ref()))
+            .find(|p| {
+                rustc_versions(p).is_ok_and(|(rel, ll)| {
+                    !differs(recorded.rustc, &rel, RUSTC_SCALE)
+                        && !differs(recorded.rustc_llvm, &ll, LLVM_SCALE)
+                })
+            });
+        let fix = match same {
+            Some(p) => format!(
+                "{p} is that rustc: make RUSTC={p} HOSTRUSTC={p} (and RUSTC={p} for --doctor)",
+                p = p.display()
+            ),
+            None => "pass the rustc it was configured with as RUSTC= and HOSTRUSTC=".to_string(),
+        };
+        // kbuild notices the changed RUSTC_VERSION_TEXT and reconfigures with
+        // this rustc; proc macros one rustc built do not load in another
+        // (docs/kbuild-pipeline.md §9, §10).
+        r.say(
+            Level::Fail,
+            format!(
+                "rustc: the kernel tree was configured with {}, but kbuild would run {} \
+                 ({release}, LLVM {llvm}){via} and reconfigure the tree with it: {fix}",
+                recorded.rustc_text(),
+                rustc.display()
+            ),
+        );
+    } else if recorded.rustc.is_some() || recorded.rustc_llvm.is_some() {
+        r.say(
+            Level::Ok,
+            format!(
+                "rustc: the kernel tree was configured with this rustc: {}",
+                recorded.rustc_text()
+            ),
+        );
+    }
+    let major = major_of(&llvm)?;
+    Some((release, llvm, major))
+}
+
+/// `RUSTC_CLANG_LLVM_COMPATIBLE` as the tree's configuration decided it:
+/// the recorded rustc LLVM major against the recorded clang's.
+fn check_recorded_llvm(r: &mut Findings, recorded: &Recorded) {
+    let (Some(rust), Some(clang)) = (recorded.rustc_llvm, recorded.clang) else {
+        return;
+    };
+    let (rust_major, clang_major) = (rust / LLVM_SCALE, clang / LLVM_SCALE);
+    let both = format!("CONFIG_RUSTC_LLVM_VERSION={rust}, CONFIG_CLANG_VERSION={clang}");
+    if rust_major == clang_major {
+        r.say(
+            Level::Ok,
+            format!(
+                "RUSTC_CLANG_LLVM_COMPATIBLE: the tree's rustc and clang are both LLVM \
+                 {rust_major} ({both})"
+            ),
+        );
+    } else {
+        r.say(
+            Level::Fail,
+            format!(
+                "RUSTC_CLANG_LLVM_COMPATIBLE: the tree was configured with rustc's LLVM {} \
+                 and clang {} ({both}): it is n, so CONFIG_RUST_INLINE_HELPERS cannot be \
+                 set; configure with a rustc and a clang of one LLVM major",
+                show_version(rust, LLVM_SCALE),
+                show_version(clang, LLVM_SCALE)
+            ),
+        );
     }
 }
 
@@ -389,10 +611,16 @@ fn rule_set(makefile_build: &str) -> RuleSet {
     let outside = rule
         .match_indices("cmd_ld_single")
         .any(|(at, _)| !gates.iter().any(|g| g.contains(&at)));
-    if outside {
-        RuleSet::V2
-    } else {
-        RuleSet::Merged
+    // 7.2's IR compile (docs/kbuild-pipeline.md §9), inside the gate.
+    let is_72 = gates.iter().any(|g| {
+        let ir = &rule[g.clone()];
+        ir.contains("$(filter-out $(CC_FLAGS_LTO),")
+            && ir.contains("$(CC_FLAGS_RUST_INLINE_HELPERS)")
+    });
+    match (outside, is_72) {
+        (true, _) => RuleSet::V2,
+        (false, true) => RuleSet::Merged72,
+        (false, false) => RuleSet::Merged71,
     }
 }
 
@@ -540,7 +768,7 @@ fn check_cflags_sources(r: &mut Findings, src: &Path) {
     }
 }
 
-fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
+fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings, recorded: &Recorded) {
     let dir = kernel.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let conf = dir.join(AUTO_CONF);
     let text = match std::fs::read(&conf) {
@@ -567,25 +795,37 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
         Level::Warn
     };
     r.say(level, format!("CONFIG_RUST={}", state("CONFIG_RUST")));
+    check_recorded_llvm(r, recorded);
     let src = source_tree(&dir);
     let build = src.join("scripts/Makefile.build");
     let rules = match std::fs::read_to_string(&build) {
         Ok(text) => {
             let rules = rule_set(&text);
+            const GATED: &str = "llvm-link, the IR-input compile and cmd_ld_single run only \
+                                 with CONFIG_RUST_INLINE_HELPERS";
             let what = match rules {
-                RuleSet::Merged => "the merged rules (v7.1+): llvm-link, the IR-input compile \
-                                    and cmd_ld_single run only with CONFIG_RUST_INLINE_HELPERS"
-                    .to_string(),
+                RuleSet::Merged72 => format!(
+                    "{GATED}; the IR-input compile leaves out $(CC_FLAGS_LTO), so it writes ELF \
+                     even with CONFIG_LTO_CLANG, and passes $(CC_FLAGS_RUST_INLINE_HELPERS)' \
+                     -mllvm pairs, which the shim keeps"
+                ),
+                RuleSet::Merged71 => format!(
+                    "{GATED}; with CONFIG_LTO_CLANG the IR-input compile writes bitcode, which \
+                     cmd_ld_single's ld -r, where it runs, links into ELF"
+                ),
                 RuleSet::V2 => format!(
-                    "v2-style rules: cmd_ld_single runs for Rust objects even with \
-                     CONFIG_RUST_INLINE_HELPERS off: handled by rule {}",
+                    "cmd_ld_single runs for Rust objects even with CONFIG_RUST_INLINE_HELPERS \
+                     off: handled by rule {}",
                     crate::ld::RULE_COPY
                 ),
-                RuleSet::NoInlining => "no helper inlining (no llvm-link step in cmd_rustc_o_rs): \
-                                        rustc writes the objects, the shim has nothing to fix"
+                RuleSet::NoInlining => "no llvm-link step in cmd_rustc_o_rs: rustc writes the \
+                                        objects, the shim has nothing to fix"
                     .to_string(),
             };
-            r.say(Level::Ok, format!("rules: {} has {what}", build.display()));
+            r.say(
+                Level::Ok,
+                format!("rules: {} has {}: {what}", build.display(), rules.phrase()),
+            );
             Some(rules)
         }
         Err(e) => {
@@ -614,20 +854,39 @@ fn check_kernel(r: &mut Findings, kernel: Option<&Path>, settings: &Settings) {
         ),
         None => String::new(),
     };
-    r.say(
-        Level::Ok,
-        format!(
-            "CONFIG_RUST_INLINE_HELPERS={inline}{why}: {}",
-            match (gate_on, rules) {
-                (_, Some(RuleSet::NoInlining)) => "this tree has no helper inlining",
-                (true, _) => "IR-input compiles run; the shim rewrites them",
-                (false, Some(RuleSet::Merged)) => {
-                    "kbuild runs no IR-input compile and no single-object ld -r for Rust \
-                     objects: the ld gate has nothing to do"
-                }
-                (false, _) => "the shim copies instead of the single-object ld -r of Rust objects",
-            }
+    let not_gated: Vec<String> = LD_FLAGS_NOT_GATED
+        .iter()
+        .filter(|(sym, also, _, _)| on(sym) && also.is_none_or(on))
+        .map(|(sym, _, opt, file)| format!("{sym}=y puts {opt} on it ({file})"))
+        .collect();
+    let (level, what) = match (gate_on, rules) {
+        (_, Some(RuleSet::NoInlining)) => (Level::Ok, "this tree has no helper inlining".into()),
+        (true, _) => (
+            Level::Ok,
+            "IR-input compiles run; the shim rewrites them".into(),
         ),
+        (false, Some(rules)) if rules.merged() => (
+            Level::Ok,
+            "kbuild runs no IR-input compile and no single-object ld -r for Rust objects: the \
+             ld gate has nothing to do"
+                .into(),
+        ),
+        (false, _) if !not_gated.is_empty() => (
+            Level::Warn,
+            format!(
+                "the single-object ld -r of Rust objects runs the real linker, not a copy: {}, \
+                 which is not in the gate's allow-list",
+                not_gated.join(", ")
+            ),
+        ),
+        (false, _) => (
+            Level::Ok,
+            "the shim copies instead of the single-object ld -r of Rust objects".into(),
+        ),
+    };
+    r.say(
+        level,
+        format!("CONFIG_RUST_INLINE_HELPERS={inline}{why}: {what}"),
     );
     if rules != Some(RuleSet::NoInlining) {
         check_cflags_sources(r, &src);
@@ -674,13 +933,49 @@ mod tests {
     #[test]
     fn rule_sets_by_where_cmd_ld_single_sits() {
         let merged = "cmd_rustc_o_rs = $(rust_common_cmd) --emit=$(if $(CONFIG_RUST_INLINE_HELPERS),llvm-bc=$(patsubst %.o,%.bc,$@),obj=$@) $< \\\n\t$(if $(CONFIG_RUST_INLINE_HELPERS),;$(LLVM_LINK) a.bc -o $(patsubst %.o,%.m.bc,$@); $(CC) -c x $(cmd_ld_single)) \\\n\t$(cmd_objtool)\n";
-        assert_eq!(rule_set(merged), RuleSet::Merged);
+        assert_eq!(rule_set(merged), RuleSet::Merged71);
+        let ir72 = "$(CC) $(filter-out $(CC_FLAGS_LTO),$(KBUILD_CFLAGS)) \\\n\t$(CC_FLAGS_RUST_INLINE_HELPERS) -c x";
+        let merged72 = merged.replace("$(CC) -c x", ir72);
+        assert_eq!(rule_set(&merged72), RuleSet::Merged72);
+        // One of the two is not 7.2's text; either outside the gate is not the IR compile.
+        let half = merged.replace("$(CC) -c x", "$(CC) $(CC_FLAGS_RUST_INLINE_HELPERS) -c x");
+        assert_eq!(rule_set(&half), RuleSet::Merged71);
+        let outside = merged.replace(
+            "$(cmd_objtool)",
+            "$(filter-out $(CC_FLAGS_LTO),a) $(CC_FLAGS_RUST_INLINE_HELPERS) $(cmd_objtool)",
+        );
+        assert_eq!(rule_set(&outside), RuleSet::Merged71);
+        assert_eq!(
+            rule_set(&merged72.replace("$(cmd_ld_single))", ") $(cmd_ld_single)")),
+            RuleSet::V2
+        );
         let v2 = merged.replace("$(cmd_ld_single))", ") $(cmd_ld_single)");
         assert_eq!(rule_set(&v2), RuleSet::V2);
         // quiet_cmd_… is not the rule; the 6.12 rule has no llvm-link.
         let none = "quiet_cmd_rustc_o_rs = $(LLVM_LINK)\n  cmd_rustc_o_rs = $(rust_common_cmd) --emit=obj=$@ $<\n";
         assert_eq!(rule_set(none), RuleSet::NoInlining);
         assert_eq!(rule_set(""), RuleSet::NoInlining);
+    }
+
+    #[test]
+    fn ld_flags_not_gated_are_outside_the_allow_list() {
+        for (_, _, opt, _) in LD_FLAGS_NOT_GATED {
+            assert!(
+                crate::ld::allow::allowed(&[opt.as_bytes()]).is_none(),
+                "{opt}"
+            );
+        }
+    }
+
+    #[test]
+    fn kbuild_version_numbers() {
+        // scripts/rustc-version.sh and scripts/rustc-llvm-version.sh.
+        assert_eq!(version_number("1.96.0", RUSTC_SCALE), Some(109_600));
+        assert_eq!(version_number("1.97.0-nightly", RUSTC_SCALE), Some(109_700));
+        assert_eq!(version_number("22.1.8", LLVM_SCALE), Some(220_108));
+        assert_eq!(version_number("x", LLVM_SCALE), None);
+        assert_eq!(show_version(109_600, RUSTC_SCALE), "1.96.0");
+        assert_eq!(show_version(220_108, LLVM_SCALE), "22.1.8");
     }
 
     #[test]
