@@ -484,3 +484,42 @@ fn a_report_fifo_kept_open_by_its_reader_gets_every_line_of_concurrent_compiles(
     outs.dedup();
     assert_eq!(outs.len(), THREADS * RUNS);
 }
+
+/// The seeds of the `report_reader` fuzz target (real report lines: the IR
+/// rewrite, bytes that are not UTF-8, stdin, the ld gate) and every
+/// truncation of them, through the summary: no panic, and exit 1 exactly
+/// when some non-empty line is not a report line. A unit-speed version of
+/// the fuzzer's first check.
+#[test]
+fn report_reader_on_the_fuzz_seeds_and_all_their_truncations() {
+    use kbuild_shim::tools::report_summary::summarize;
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/report_reader");
+    let mut n = 0;
+    for e in std::fs::read_dir(&seeds).unwrap() {
+        let p = e.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let whole = String::from_utf8_lossy(&data);
+        assert_eq!(
+            summarize(&whole, &p, &mut Vec::new()).unwrap(),
+            0,
+            "{}",
+            p.display()
+        );
+        for len in 0..data.len() {
+            let text = String::from_utf8_lossy(&data[..len]);
+            let bad = text
+                .lines()
+                .filter(|l| !l.is_empty())
+                .any(|l| parse(l).filter(|v| v.get("rules").is_some()).is_none());
+            let mut out = Vec::new();
+            let code = summarize(&text, &p, &mut out).unwrap();
+            assert_eq!(code, u8::from(bad), "{} cut at {len}", p.display());
+            // A cut inside a line (not just before its newline) leaves it torn.
+            if len > 0 && data[len - 1] != b'\n' && data[len] != b'\n' {
+                assert_eq!(code, 1, "{} cut at {len}", p.display());
+            }
+        }
+        n += data.iter().filter(|&&b| b == b'\n').count();
+    }
+    assert!(n >= 4, "seed lines missing from {}", seeds.display());
+}
