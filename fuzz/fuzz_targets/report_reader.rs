@@ -52,7 +52,9 @@ fuzz_target!(|data: &[u8]| {
         .split(|&b| b == 0)
         .map(|w| OsString::from_vec(w.to_vec()))
         .collect();
-    let cwd = Path::new(std::ffi::OsStr::from_bytes(data.split(|&b| b == 0).next().unwrap()));
+    let cwd = Path::new(std::ffi::OsStr::from_bytes(
+        data.split(|&b| b == 0).next().unwrap(),
+    ));
     let plan = cc::plan(args, false);
     let line = report::line(&plan, Role::Cc, cwd, 1.5);
     let line = std::str::from_utf8(&line).expect("report lines are UTF-8");
@@ -67,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
         .map(|a| as_read(a.as_bytes()))
         .collect();
     assert_eq!(v.get("removed").unwrap().strs(), removed);
-    assert_eq!(v.get("cwd").and_then(Json::str), Some(&*as_read(cwd.as_os_str().as_bytes())));
+    assert_eq!(
+        v.get("cwd").and_then(Json::str),
+        Some(&*as_read(cwd.as_os_str().as_bytes()))
+    );
     let mut out = Vec::new();
     assert_eq!(summarize(line, Path::new("one"), &mut out).unwrap(), 0);
 });
