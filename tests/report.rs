@@ -363,18 +363,24 @@ fn a_reader_that_exits_after_the_first_line_never_hangs_the_next_compile() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until cat is in open(2) on the FIFO: from then on the kernel
-    // counts it as a reader (it waits there for a writer, in
-    // wait_for_partner), as `cat p &` is by the time make runs.
-    let wchan = format!("/proc/{}/wchan", cat.id());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::fs::read_to_string(&wchan).unwrap_or_default() != "wait_for_partner" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "cat never opened the FIFO"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    // Open the FIFO for writing ourselves: that returns once cat has it open
+    // for reading, so the first compile surely has a reader. Ours is closed
+    // after that compile, so cat sees end-of-file when it would have anyway.
+    let opened = std::sync::mpsc::channel();
+    let fifo2 = fifo.clone();
+    let opener = std::thread::spawn(move || {
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&fifo2)
+            .unwrap();
+        opened.0.send(()).unwrap();
+        w
+    });
+    opened
+        .1
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("cat never opened the FIFO");
+    let ours = opener.join().unwrap();
     let rec = work.path().join("rec1");
     let first = wait_within(
         ir_compile_reporting_to(fakes.path(), &fifo, "one.o", &rec, &[]),
@@ -383,6 +389,7 @@ fn a_reader_that_exits_after_the_first_line_never_hangs_the_next_compile() {
     );
     check(&first, "first IR compile with cat reading");
     assert!(rec.exists(), "the first compile's tool did not run");
+    drop(ours);
     let cat = wait_within(cat, 5, "cat after the first writer closed");
     let text = String::from_utf8(cat.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
