@@ -36,27 +36,43 @@ all: $(release_bin)
 $(release_bin): FORCE
 	$(CARGO) build --release --locked
 
+# Every path reaches the shell single-quoted (a ' in it as '\''), so PREFIX,
+# DESTDIR and BIN may hold spaces and shell metacharacters, as makepkg's and
+# rpmbuild's build roots can. Make's own word functions (wildcard, filter)
+# split at spaces, so none of them sees a path.
+q = '$(subst ','\'',$(1))'
+# A newline would end the recipe line inside the quotes: refused up front,
+# before anything is written or removed.
+define nl
+
+
+endef
+check_paths = $(foreach v,PREFIX DESTDIR BIN,$(if $(findstring $(nl),$($(v))),$(error $(v) contains a newline, which make cannot hand to the shell)))
+# Exact string equality (each contains the other).
+eq = $(and $(findstring $(1),$(2)),$(findstring $(2),$(1)))
+
 # Expanded only when install runs: a missing BIN is built (default BIN and
 # cargo in PATH) or stops make with one line saying what to do.
 have_cargo = $(shell command -v $(CARGO) 2>/dev/null)
-build_if_missing = $(if $(wildcard $(BIN)),,$(if $(filter $(release_bin),$(BIN)),$(if $(have_cargo),$(CARGO) build --release --locked,$(error $(BIN) is missing and '$(CARGO)' is not in PATH: build it first (cargo build --release) or set BIN=/path/to/kbuild-shim)),$(error BIN=$(BIN) does not exist)))
+have_bin = $(shell test -e $(call q,$(BIN)) && echo y)
+build_if_missing = $(if $(have_bin),,$(if $(call eq,$(release_bin),$(BIN)),$(if $(have_cargo),$(CARGO) build --release --locked,$(error $(BIN) is missing and '$(CARGO)' is not in PATH: build it first (cargo build --release) or set BIN=/path/to/kbuild-shim)),$(error BIN=$(BIN) does not exist)))
 
 install:
-	$(build_if_missing)
-	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(shimdir) $(DESTDIR)$(man1dir) $(DESTDIR)$(docdir)
-	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(bindir)/kbuild-shim
-	for n in $(links); do ln -sfn $(link_target) $(DESTDIR)$(shimdir)/$$n || exit 1; done
-	$(INSTALL) -m 644 kbuild-shim.1 $(DESTDIR)$(man1dir)/kbuild-shim.1
-	$(INSTALL) -m 644 README.md $(DESTDIR)$(docdir)/README.md
+	$(check_paths)$(build_if_missing)
+	$(INSTALL) -d $(call q,$(DESTDIR)$(bindir)) $(call q,$(DESTDIR)$(shimdir)) $(call q,$(DESTDIR)$(man1dir)) $(call q,$(DESTDIR)$(docdir))
+	$(INSTALL) -m 755 $(call q,$(BIN)) $(call q,$(DESTDIR)$(bindir)/kbuild-shim)
+	for n in $(links); do ln -sfn $(link_target) $(call q,$(DESTDIR)$(shimdir))/$$n || exit 1; done
+	$(INSTALL) -m 644 kbuild-shim.1 $(call q,$(DESTDIR)$(man1dir)/kbuild-shim.1)
+	$(INSTALL) -m 644 README.md $(call q,$(DESTDIR)$(docdir)/README.md)
 
 # Every link to the shim goes, whatever LLVM_VER install was run with; other
 # files a user put in the masquerade directory stay (and so does the directory).
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/kbuild-shim $(DESTDIR)$(man1dir)/kbuild-shim.1 $(DESTDIR)$(docdir)/README.md
-	for l in $(DESTDIR)$(shimdir)/*; do \
+	$(check_paths)rm -f $(call q,$(DESTDIR)$(bindir)/kbuild-shim) $(call q,$(DESTDIR)$(man1dir)/kbuild-shim.1) $(call q,$(DESTDIR)$(docdir)/README.md)
+	for l in $(call q,$(DESTDIR)$(shimdir))/*; do \
 		if [ -L "$$l" ] && [ "$$(readlink "$$l")" = $(link_target) ]; then rm -f "$$l" || exit 1; fi; \
 	done
-	-rmdir $(DESTDIR)$(shimdir) $(DESTDIR)$(PREFIX)/lib/kbuild-shim $(DESTDIR)$(docdir) 2>/dev/null
+	-rmdir $(call q,$(DESTDIR)$(shimdir)) $(call q,$(DESTDIR)$(PREFIX)/lib/kbuild-shim) $(call q,$(DESTDIR)$(docdir)) 2>/dev/null
 
 .PHONY: all install uninstall FORCE
 FORCE:

@@ -170,28 +170,6 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// The index of the first directory in which `name` is the shim itself:
-    /// in masquerade mode, the directory the shim was found through.
-    pub fn first_shim_dir(&self, name: &OsStr) -> Option<usize> {
-        self.dirs.iter().position(|d| {
-            let p = Path::new(d).join(name);
-            self.stat(&p).is_some_and(|m| self.is_me(&p, &m))
-        })
-    }
-
-    /// The list as a `PATH` value.
-    pub fn joined(&self) -> std::ffi::OsString {
-        OsStr::from_bytes(
-            &self
-                .dirs
-                .iter()
-                .map(|d| d.as_bytes())
-                .collect::<Vec<_>>()
-                .join(&b':'),
-        )
-        .to_owned()
-    }
-
     /// The directories in which `name` is the shim itself.
     pub fn shim_dirs(&self, name: &OsStr) -> Vec<&'a OsStr> {
         self.dirs
@@ -249,13 +227,38 @@ impl<'a> Search<'a> {
     /// Masquerade mode, as distcc's masquerade directory: search only after
     /// the directory the shim was found through, so that two masquerading
     /// wrappers (ccache's /usr/lib/ccache and the shim's) chain in either
-    /// order instead of calling each other. Returns the cut list as the
-    /// `PATH` to give the tool, when the list is `PATH` and was cut.
+    /// order instead of calling each other.
+    ///
+    /// Returns the `PATH` to give the tool when the list is `PATH` and the
+    /// shim is in it: the whole list minus only the directories in which
+    /// `name` is the shim. Those must go, or a wrapper after the shim that
+    /// searches `PATH` (ccache) finds the shim again. Everything else stays,
+    /// in order, including the directories before the shim's: clang looks up
+    /// `ld`, `as` and `ld.lld` in `PATH`, and must find the ones it finds
+    /// without the shim (a `~/bin/ld` before the shim's directory).
     pub fn cut_after_shim_dir(&mut self, name: &'a OsStr) -> Option<std::ffi::OsString> {
-        let i = self.first_shim_dir(name)?;
+        let shim: Vec<bool> = self
+            .dirs
+            .iter()
+            .map(|d| {
+                let p = Path::new(d).join(name);
+                self.stat(&p).is_some_and(|m| self.is_me(&p, &m))
+            })
+            .collect();
+        let i = shim.iter().position(|&s| s)?;
         self.after = Some(self.dirs[i]);
+        let handed = (self.var == "PATH").then(|| {
+            let kept: Vec<&[u8]> = self
+                .dirs
+                .iter()
+                .zip(&shim)
+                .filter(|(_, &s)| !s)
+                .map(|(d, _)| d.as_bytes())
+                .collect();
+            OsStr::from_bytes(&kept.join(&b':')).to_owned()
+        });
         self.dirs.drain(..=i);
-        (self.var == "PATH").then(|| self.joined())
+        handed
     }
 }
 
@@ -298,16 +301,28 @@ mod tests {
             e.to_string(),
             "cannot find 'tool' in PATH (skipped bin: kbuild-shim itself)"
         );
-        // Masquerade: the list is cut after the shim's own directory.
+        // Masquerade: the search is cut after the shim's own directory; the
+        // PATH handed on only loses the shim's directories (issue 18.3).
         let mut s = Search {
-            dirs: vec![OsStr::new("x"), OsStr::new("bin"), OsStr::new("y")],
+            dirs: vec![
+                OsStr::new("x"),
+                OsStr::new("bin"),
+                OsStr::new("y"),
+                OsStr::new("bin"),
+                OsStr::new("z"),
+            ],
             ..s
         };
-        assert_eq!(s.cut_after_shim_dir(OsStr::new("tool")), Some("y".into()));
+        assert_eq!(
+            s.cut_after_shim_dir(OsStr::new("tool")),
+            Some("x:y:z".into())
+        );
+        assert_eq!(s.dirs, ["y", "bin", "z"]);
         let e = s.tool(OsStr::new("tool")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cannot find 'tool' in PATH after kbuild-shim's own directory 'bin'"
+            "cannot find 'tool' in PATH after kbuild-shim's own directory 'bin' \
+             (skipped bin: kbuild-shim itself)"
         );
     }
 }

@@ -112,20 +112,33 @@ pub fn line(plan: &Plan, role: Role, cwd: &Path, unix_time: f64) -> Vec<u8> {
 
 /// Appends `line` to `path` with one `write` (O_APPEND makes each write land
 /// whole at the end, even with many writers).
+///
+/// The file may be a FIFO someone watches the build through. It is opened
+/// with `O_NONBLOCK`, so a FIFO without a reader fails at once (ENXIO)
+/// instead of blocking every compile in `open`; the flag is then cleared, so
+/// with a reader the write waits for room in the pipe rather than failing.
 pub fn append(path: &Path, line: &[u8]) -> anyhow::Result<()> {
     let err = |e: std::io::Error| {
+        let why = match e.raw_os_error() {
+            Some(libc::ENXIO) if is_fifo(path) => {
+                format!("it is a FIFO with no reader ({e}); keep a reader open for the whole build")
+            }
+            _ => e.to_string(),
+        };
         fail(
             code::USAGE,
-            format!("{ENV_REPORT}: cannot append to '{}': {e}", path.display()),
+            format!("{ENV_REPORT}: cannot append to '{}': {why}", path.display()),
         )
     };
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o644)
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(err)?;
-    match f.write(line) {
+    clear_nonblock(&f).map_err(err)?;
+    match write_once(&f, line) {
         Ok(n) if n == line.len() => Ok(()),
         Ok(n) => Err(err(std::io::Error::other(format!(
             "short write ({n} of {} bytes)",
@@ -133,6 +146,41 @@ pub fn append(path: &Path, line: &[u8]) -> anyhow::Result<()> {
         )))),
         Err(e) => Err(err(e)),
     }
+}
+
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+fn clear_nonblock(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: fcntl on an fd we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One `write(2)` with SIGPIPE ignored, so a reader that goes away between
+/// our open and our write is an EPIPE error (one line, exit 2), not a silent
+/// death of the compile. The previous disposition is restored afterwards:
+/// an ignored SIGPIPE would survive the exec into the real tool.
+pub fn write_once(f: &std::fs::File, line: &[u8]) -> std::io::Result<usize> {
+    // SAFETY: sigaction with a zeroed (then filled) struct and a valid out
+    // pointer; SIG_IGN needs no handler code.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    let mut ign: libc::sigaction = unsafe { std::mem::zeroed() };
+    ign.sa_sigaction = libc::SIG_IGN;
+    let set = unsafe { libc::sigaction(libc::SIGPIPE, &ign, &mut old) } == 0;
+    let r = (&*f).write(line);
+    if set {
+        // SAFETY: restores exactly what the kernel gave us above.
+        unsafe { libc::sigaction(libc::SIGPIPE, &old, std::ptr::null_mut()) };
+    }
+    r
 }
 
 /// Called when a rule fired and `KBUILD_SHIM_REPORT` is set.
@@ -148,4 +196,41 @@ pub fn escaped(bytes: &[u8]) -> String {
     let mut v = Vec::new();
     json_str(&mut v, bytes);
     String::from_utf8(v).expect("json_str writes UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sigpipe_action() -> libc::sighandler_t {
+        // SAFETY: a query only (null new action).
+        let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
+        unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut cur) };
+        cur.sa_sigaction
+    }
+
+    /// Issue 18.1: a reader that closed its end before our write is EPIPE,
+    /// not death by SIGPIPE (make runs the shim with SIGPIPE at its default),
+    /// and the disposition the tool would inherit is unchanged afterwards.
+    #[test]
+    fn a_reader_gone_before_the_write_is_epipe_not_sigpipe() {
+        let mut fds = [0; 2];
+        // SAFETY: pipe fills two fds we then own.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        use std::os::fd::FromRawFd;
+        let (r, w) = unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        drop(r);
+        // SAFETY: setting the default disposition, as make leaves it.
+        let prev = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        let e = write_once(&w, b"x\n").unwrap_err();
+        let after = sigpipe_action();
+        unsafe { libc::signal(libc::SIGPIPE, prev) };
+        assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+        assert_eq!(after, libc::SIG_DFL);
+    }
 }

@@ -88,7 +88,7 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
     };
     let program = search.tool(&inv.tool)?;
     let plan = match inv.role {
-        Role::Cc => cc::plan(inv.args, settings.strict),
+        Role::Cc => cc::plan_in(inv.args, settings.strict, host.cwd()),
         Role::Ld => ld::plan(&inv.tool, inv.args, &settings, host.cwd())?,
         Role::Other => Plan::passthrough(inv.args, "neither clang nor ld".into()),
     };

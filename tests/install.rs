@@ -351,3 +351,125 @@ fn the_man_page_renders_cleanly_and_covers_every_option_and_variable() {
         assert!(text.lines().any(|l| l == section), "no section {section}");
     }
 }
+
+/// Issue 18.2: `make install`/`uninstall` quote every path. A DESTDIR with a
+/// space (as makepkg's and rpmbuild's build roots can have) used to be split:
+/// install created the second word's directories inside the source checkout
+/// and then failed, and uninstall ran `rm -f` on the split words (here a
+/// decoy file named like the first word). PREFIX and BIN with a space and a
+/// quote go through the same way, and a newline is refused before anything
+/// is written.
+#[test]
+fn install_and_uninstall_quote_paths_with_spaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let split = format!("kbuild-shim-split-{}", std::process::id());
+    let dest = tmp.path().join(format!("pkg {split}/dest"));
+    let decoy = tmp.path().join("pkg");
+    let bin = prebuilt(tmp.path());
+    let in_root = Path::new(ROOT).join(&split);
+    let cleanup = |what: &str| {
+        if in_root.exists() {
+            let _ = std::fs::remove_dir_all(&in_root);
+            panic!(
+                "{what} wrote {} inside the source checkout",
+                in_root.display()
+            );
+        }
+    };
+    for prefix in ["/usr", "/opt/kbuild shim's"] {
+        let destdir = format!("DESTDIR={}", dest.display());
+        let prefix_arg = format!("PREFIX={prefix}");
+        let o = make_in_root_with(
+            &[
+                "install",
+                &prefix_arg,
+                &destdir,
+                &format!("BIN={}", bin.display()),
+            ],
+            &[],
+        );
+        cleanup("make install");
+        check(&o, &format!("make install {prefix_arg} {destdir}"));
+        let root = dest.join(prefix.trim_start_matches('/'));
+        let mut want: Vec<PathBuf> = vec![
+            "bin/kbuild-shim".into(),
+            "share/doc/kbuild-shim/README.md".into(),
+            "share/man/man1/kbuild-shim.1".into(),
+        ];
+        want.extend(
+            LINKS
+                .iter()
+                .map(|n| PathBuf::from("lib/kbuild-shim/bin").join(n)),
+        );
+        want.sort();
+        assert_eq!(files(&root), want, "{prefix}");
+        assert_eq!(
+            std::fs::read(root.join("bin/kbuild-shim")).unwrap(),
+            std::fs::read(&bin).unwrap()
+        );
+        for n in LINKS {
+            assert_eq!(
+                std::fs::canonicalize(root.join("lib/kbuild-shim/bin").join(n)).unwrap(),
+                std::fs::canonicalize(root.join("bin/kbuild-shim")).unwrap(),
+                "{prefix}: {n}"
+            );
+        }
+
+        std::fs::write(&decoy, "not the package's").unwrap();
+        let o = make_in_root_with(&["uninstall", &prefix_arg, &destdir], &[]);
+        cleanup("make uninstall");
+        check(&o, &format!("make uninstall {prefix_arg} {destdir}"));
+        assert_eq!(files(&root), Vec::<PathBuf>::new(), "{prefix}");
+        assert!(!root.join("lib/kbuild-shim").exists());
+        assert_eq!(
+            std::fs::read_to_string(&decoy).unwrap(),
+            "not the package's",
+            "uninstall removed a file named like a split word"
+        );
+    }
+
+    // BIN with a space and a quote is installed as it is.
+    let bin_dir = tmp.path().join("my bin's");
+    std::fs::create_dir(&bin_dir).unwrap();
+    let spaced = bin_dir.join("kbuild shim");
+    std::fs::copy(&bin, &spaced).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let o = make_in_root_with(
+        &[
+            "install",
+            "PREFIX=/usr",
+            &format!("DESTDIR={}", d.path().display()),
+            &format!("BIN={}", spaced.display()),
+        ],
+        &[],
+    );
+    check(&o, "make install BIN='…/my bin's/kbuild shim'");
+    assert!(d.path().join("usr/bin/kbuild-shim").is_file());
+
+    // A newline cannot be quoted on a make recipe line: one line, nothing written.
+    for var in ["DESTDIR", "PREFIX", "BIN"] {
+        let d = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            format!("DESTDIR={}", d.path().display()),
+            "PREFIX=/usr".into(),
+            format!("BIN={}", bin.display()),
+        ];
+        for a in &mut args {
+            if a.starts_with(&format!("{var}=")) {
+                a.push_str("\nx");
+            }
+        }
+        for target in ["install", "uninstall"] {
+            let mut all = vec![target];
+            all.extend(args.iter().map(String::as_str));
+            let o = make_in_root_with(&all, &[]);
+            assert_one_line_error(
+                &o,
+                &format!(
+                    " *** {var} contains a newline, which make cannot hand to the shell.  Stop.\n"
+                ),
+            );
+            assert_eq!(files(d.path()), Vec::<PathBuf>::new(), "{var} {target}");
+        }
+    }
+}

@@ -813,3 +813,136 @@ fn icecc_as_launcher_sends_c_compiles_to_the_remote_daemon_and_runs_ir_compiles_
         jobs_before
     );
 }
+
+/// What `readelf -p .comment` says linked `prog`: LLD writes "Linker: LLD …".
+fn linked_by_lld(prog: &Path) -> bool {
+    let o = Command::new(real_tool("readelf"))
+        .args(["-p", ".comment"])
+        .arg(prog)
+        .output()
+        .unwrap();
+    check(&o, "readelf -p .comment");
+    stdout(&o).contains("Linker: ") && stdout(&o).contains("LLD")
+}
+
+/// Issue 18.3: in masquerade mode the tool gets `PATH` minus only the shim's
+/// own directories, so a directory before the shim's still wins for what
+/// clang looks up in PATH. With `~/bin/ld -> ld.lld-22` first, `clang-22 -o
+/// prog m.c` links with LLD without the shim, and now also through it (it
+/// linked with BFD's /usr/bin/ld). The same holds with ccache's masquerade
+/// directory before or after the shim's, and ccache still caches and the IR
+/// compile is still rewritten in both orders.
+#[test]
+fn masquerade_keeps_the_path_before_the_shim_dir_with_and_without_ccache() {
+    let ccache_dir = ccache_masquerade_dir();
+    real_tool("ld.lld-22");
+    // As mkshimdir makes it: `ld` is the shim too, and must not be what clang runs.
+    let shims = shim_dir(&["clang-22", "ld"]);
+    let home = tempfile::tempdir().unwrap();
+    let home_bin = home.path().join("bin");
+    std::fs::create_dir(&home_bin).unwrap();
+    std::os::unix::fs::symlink(real_tool("ld.lld-22"), home_bin.join("ld")).unwrap();
+    let work = sources();
+    std::fs::write(work.path().join("m.c"), "int main(void) { return 0; }\n").unwrap();
+    let plain = run_in(
+        work.path(),
+        real_tool("clang-22"),
+        &["-c", "x.bc", "-o", "plain.o", "-Wno-override-module"],
+    );
+    check(&plain, "plain IR compile");
+    let usr = [Path::new("/usr/bin"), Path::new("/bin")];
+    let runs = |dirs: &[&Path], cache: &Path, args: &[&str], what: &str| {
+        let o = Command::new("/bin/sh")
+            .current_dir(work.path())
+            .args(["-c", "exec clang-22 \"$@\"", "clang-22"])
+            .args(args)
+            .env("PATH", std::env::join_paths(dirs).unwrap())
+            .env("CCACHE_DIR", cache)
+            .env_remove("CCACHE_DISABLE")
+            .output()
+            .unwrap();
+        check(&o, &format!("{what}: clang-22 {args:?}"));
+    };
+    // Without the shim, clang-22 finds ~/bin/ld: LLD.
+    let cache = tempfile::tempdir().unwrap();
+    runs(
+        &[&home_bin, usr[0], usr[1]],
+        cache.path(),
+        &["-o", "plain-prog", "m.c"],
+        "plain",
+    );
+    assert!(
+        linked_by_lld(&work.path().join("plain-prog")),
+        "the scenario needs ~/bin/ld"
+    );
+    for (order, between) in [
+        ("shim only", vec![shims.path()]),
+        ("shim first", vec![shims.path(), ccache_dir.as_path()]),
+        ("ccache first", vec![ccache_dir.as_path(), shims.path()]),
+    ] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut dirs: Vec<&Path> = vec![&home_bin];
+        dirs.extend(&between);
+        dirs.extend(usr);
+        let prog = format!("prog-{}", order.replace(' ', "-"));
+        runs(&dirs, cache.path(), &["-o", &prog, "m.c"], order);
+        assert!(
+            linked_by_lld(&work.path().join(&prog)),
+            "{order}: not linked by ~/bin/ld (LLD): the tool lost the PATH before the shim's directory"
+        );
+        let mut ir: Vec<&str> = IR_FLAGS.to_vec();
+        ir.extend(["x.bc", "-o", "ir.o"]);
+        runs(&dirs, cache.path(), &ir, order);
+        assert_eq!(
+            std::fs::read(work.path().join("ir.o")).unwrap(),
+            std::fs::read(work.path().join("plain.o")).unwrap(),
+            "{order}"
+        );
+        if order != "shim only" {
+            for out in ["c1.o", "c2.o"] {
+                runs(&dirs, cache.path(), &["-O2", "-c", "x.c", "-o", out], order);
+            }
+            assert_eq!(ccache_stat(cache.path(), "direct_cache_hit"), 1, "{order}");
+            assert_eq!(ccache_stat(cache.path(), "cache_miss"), 1, "{order}");
+        }
+    }
+}
+
+/// Issue 18.3, exactly: the PATH the tool gets is the shim's PATH with only
+/// the directories in which the name is the shim left out (both of them
+/// here), every other entry kept in order. With KBUILD_SHIM_PATH the search
+/// list is not PATH, and PATH reaches the tool untouched.
+#[test]
+fn masquerade_hands_on_path_minus_only_the_shim_dirs() {
+    let shim1 = shim_dir(&["clang-22"]);
+    let shim2 = shim_dir(&["clang-22"]);
+    let [a, b, c] = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let rec = c.path().join("rec");
+    write_exe(
+        &c.path().join("clang-22"),
+        "#!/bin/sh\nprintf '%s' \"$PATH\" > \"$REC\"\n",
+    );
+    let dirs = [a.path(), shim1.path(), b.path(), shim2.path(), c.path()];
+    let path = std::env::join_paths(dirs).unwrap();
+    let o = Command::new("/bin/sh")
+        .args(["-c", "exec clang-22 -c x.c"])
+        .env("PATH", &path)
+        .env("REC", &rec)
+        .output()
+        .unwrap();
+    check(&o, "masquerade clang-22");
+    let want = std::env::join_paths([a.path(), b.path(), c.path()]).unwrap();
+    assert_eq!(std::fs::read(&rec).unwrap(), want.as_encoded_bytes());
+    let o = Command::new(shim1.path().join("clang-22"))
+        .args(["-c", "x.c"])
+        .env("PATH", &path)
+        .env(
+            "KBUILD_SHIM_PATH",
+            std::env::join_paths([shim1.path(), c.path()]).unwrap(),
+        )
+        .env("REC", &rec)
+        .output()
+        .unwrap();
+    check(&o, "masquerade clang-22 with KBUILD_SHIM_PATH");
+    assert_eq!(std::fs::read(&rec).unwrap(), path.as_encoded_bytes());
+}

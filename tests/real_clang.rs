@@ -567,8 +567,11 @@ fn strict_mode_passes_every_golden_ir_case() {
             "int helper(int a) { return a * 7 + 1; }\n",
         )
         .unwrap();
+        // As tests/golden.rs: `file:` paths are relative to the work dir, not `cwd:`.
         for (p, c) in files {
-            std::fs::write(dir.join(p), c).unwrap();
+            let p = work.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, c).unwrap();
         }
         let target = args
             .iter()
@@ -647,10 +650,16 @@ fn strict_mode_passes_every_golden_ir_case() {
     // These fail the same way without strict mode, for reasons the shim
     // leaves alone: the integrated assembler rejects -Wa,-mno-warn-deprecated
     // (kbuild's as-option probe keeps it out of a clang build), and the
-    // plugin.so that -Xclang -load names does not exist.
+    // plugin.so that -Xclang -load names does not exist. And, as clang-22
+    // rejects it for IR too, a missing -I directory under
+    // -Wmissing-include-dirs -Werror (issue 18.4).
     assert_eq!(
         failed,
-        ["arm-kbuild-ir-compile", "clang-as-linker-driver-option"],
+        [
+            "arm-kbuild-ir-compile",
+            "missing-include-dirs-keeps-missing-I",
+            "clang-as-linker-driver-option"
+        ],
         "golden IR cases that do not compile with clang-22"
     );
 }
@@ -706,4 +715,132 @@ fn strict_mode_builds_the_mini_tree_on_every_arch() {
             );
         }
     }
+}
+
+/// Issue 18.4: `-Wmissing-include-dirs` (with `-Werror`) makes clang-22 fail
+/// on a missing `-I` directory for IR input too. Upstream's fix (the command
+/// unchanged plus `-Wno-unused-command-line-argument`) keeps that error; the
+/// shim dropped the `-I` and succeeded, in strict mode too. For every
+/// sequence of up to two of the switches that matter, with kbuild's
+/// `-Werror=unused-command-line-argument` before and after them, the shim's
+/// command (normal and strict) has upstream's exit status and the same
+/// "no such include directory" diagnostics. Only `-I` (all its spellings) is
+/// checked by clang; `-isystem`, `-iquote`, `-idirafter` to missing
+/// directories are not, so they stay dropped.
+#[test]
+fn missing_include_dirs_gives_upstreams_exit_status() {
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.path().join("inc")).unwrap();
+    const SWITCHES: [&str; 9] = [
+        "-Wmissing-include-dirs",
+        "-Wno-missing-include-dirs",
+        "-Werror=missing-include-dirs",
+        "-Wno-error=missing-include-dirs",
+        "-Weverything",
+        "-Wno-everything",
+        "-Werror",
+        "-Wno-error",
+        "-w",
+    ];
+    let mut seqs: Vec<Vec<&str>> = vec![vec![]];
+    for a in SWITCHES {
+        seqs.push(vec![a]);
+        for b in SWITCHES {
+            seqs.push(vec![a, b]);
+        }
+    }
+    let dirs = [
+        "-I",
+        "inc",
+        "-I",
+        "nodir",
+        "-Inodir2",
+        "--include-directory=nodir3",
+        "--include-directory",
+        "nodir4",
+        "-isystem",
+        "nodir5",
+        "-iquote",
+        "nodir6",
+        "-idirafter",
+        "nodir7",
+    ];
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for s in &seqs {
+        for unused_last in [false, true] {
+            let mut a: Vec<&str> = Vec::new();
+            if !unused_last {
+                a.push(WERROR_UNUSED);
+            }
+            a.extend(s);
+            a.extend(dirs);
+            a.extend(["-c", "x86.bc", "-o", "x.o", "-Wno-override-module"]);
+            if unused_last {
+                a.push(WERROR_UNUSED);
+            }
+            cases.push(a);
+        }
+    }
+    let missing = |o: &Output| -> Vec<String> {
+        let mut v: Vec<String> = stderr(o)
+            .lines()
+            .filter(|l| l.contains("no such include directory"))
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    let failing = std::sync::atomic::AtomicUsize::new(0);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|sc| {
+        for _ in 0..2 {
+            sc.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(args) = cases.get(i) else { break };
+                let out = format!("x{i}.o");
+                let args: Vec<&str> = args
+                    .iter()
+                    .map(|a| if *a == "x.o" { out.as_str() } else { a })
+                    .collect();
+                let mut up = args.clone();
+                up.push("-Wno-unused-command-line-argument");
+                let upstream = fx.plain(&up);
+                if !upstream.status.success() {
+                    failing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                for strict in [false, true] {
+                    let mut c = shim();
+                    if strict {
+                        c.env("KBUILD_SHIM_STRICT", "1");
+                    }
+                    let via = c
+                        .arg(CLANG)
+                        .args(&args)
+                        .current_dir(fx.path())
+                        .output()
+                        .unwrap();
+                    assert_eq!(
+                        via.status.code(),
+                        upstream.status.code(),
+                        "strict={strict} {args:?}\nupstream: {}\nshim: {}",
+                        stderr(&upstream),
+                        stderr(&via)
+                    );
+                    assert_eq!(
+                        missing(&via),
+                        missing(&upstream),
+                        "strict={strict} {args:?}"
+                    );
+                }
+            });
+        }
+    });
+    // The grid has both verdicts (the missing directory fails upstream's
+    // command under -Werror), so the comparison is not vacuous.
+    let failing = failing.into_inner();
+    assert!(
+        failing > 20 && failing < cases.len() - 20,
+        "{failing} of {}",
+        cases.len()
+    );
 }

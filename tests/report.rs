@@ -270,3 +270,263 @@ fn report_errors() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Waits for `child` at most `secs` seconds; kills it and fails the test if
+/// it is still running (a report FIFO must never hang a compile).
+fn wait_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// The IR compile of issue 18.1, through a fake clang-22, reporting to `report`.
+fn ir_compile_reporting_to(
+    fakes: &Path,
+    report: &Path,
+    out: &str,
+    rec: &Path,
+    more: &[String],
+) -> std::process::Child {
+    shim()
+        .args([
+            "clang-22",
+            "-Werror=unused-command-line-argument",
+            "-I",
+            "inc",
+            "-c",
+            "a.bc",
+            "-o",
+            out,
+        ])
+        .args(more)
+        .env("PATH", path_with(&[fakes]))
+        .env("KBUILD_SHIM_REPORT", report)
+        .env("KBUILD_SHIM_TEST_RECORD", rec)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Issue 18.1: a report FIFO with no reader used to block every IR compile
+/// in open(2) forever. Now: exit 2 at once, one line naming the variable,
+/// and the tool does not run (as for the other bad report paths).
+#[test]
+fn a_report_fifo_without_a_reader_fails_fast_naming_the_variable() {
+    let fakes = fake_tools(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("p");
+    mkfifo(&fifo);
+    let rec = work.path().join("rec");
+    let o = wait_within(
+        ir_compile_reporting_to(fakes.path(), &fifo, "a.o", &rec, &[]),
+        5,
+        "IR compile reporting to a FIFO with no reader",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "kbuild-shim: KBUILD_SHIM_REPORT: cannot append to '{}': it is a FIFO with no reader \
+             (No such device or address (os error 6)); keep a reader open for the whole build\n",
+            fifo.display()
+        )
+    );
+    assert!(!rec.exists(), "the tool ran");
+}
+
+/// Issue 18.1: `cat p &` exits when the first writer closes. The first
+/// compile's line reaches it; the next compile then has no reader and fails
+/// fast (it used to hang). Neither may hang.
+#[test]
+fn a_reader_that_exits_after_the_first_line_never_hangs_the_next_compile() {
+    let fakes = fake_tools(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("p");
+    mkfifo(&fifo);
+    let cat = Command::new(real_tool("cat"))
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Open the FIFO for writing ourselves: that returns once cat has it open
+    // for reading, so the first compile surely has a reader. Ours is closed
+    // after that compile, so cat sees end-of-file when it would have anyway.
+    let opened = std::sync::mpsc::channel();
+    let fifo2 = fifo.clone();
+    let opener = std::thread::spawn(move || {
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&fifo2)
+            .unwrap();
+        opened.0.send(()).unwrap();
+        w
+    });
+    opened
+        .1
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("cat never opened the FIFO");
+    let ours = opener.join().unwrap();
+    let rec = work.path().join("rec1");
+    let first = wait_within(
+        ir_compile_reporting_to(fakes.path(), &fifo, "one.o", &rec, &[]),
+        5,
+        "first IR compile with cat reading",
+    );
+    check(&first, "first IR compile with cat reading");
+    assert!(rec.exists(), "the first compile's tool did not run");
+    drop(ours);
+    let cat = wait_within(cat, 5, "cat after the first writer closed");
+    let text = String::from_utf8(cat.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line = parse(text.trim_end()).expect("a report line");
+    assert_eq!(line.get("output").and_then(Json::str), Some("one.o"));
+
+    let rec = work.path().join("rec2");
+    let second = wait_within(
+        ir_compile_reporting_to(fakes.path(), &fifo, "two.o", &rec, &[]),
+        5,
+        "second IR compile after cat exited",
+    );
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(stderr(&second).contains("KBUILD_SHIM_REPORT"));
+    assert!(!rec.exists(), "the second compile's tool ran");
+}
+
+/// Issue 18.1: with a reader that keeps the FIFO open for the whole build
+/// (`exec 3<>p`, here the test itself), every line of concurrent compiles
+/// arrives whole and exactly once. Each line is about 3.8 KB, under PIPE_BUF
+/// (4096 bytes), so each single write is atomic on a pipe. The reader starts
+/// late, so the lines (180 KB in all) fill the pipe: the writers must wait
+/// for room, not fail with EAGAIN.
+#[test]
+fn a_report_fifo_kept_open_by_its_reader_gets_every_line_of_concurrent_compiles() {
+    use std::io::BufRead;
+    const THREADS: usize = 8;
+    const RUNS: usize = 6;
+    const FLAGS: usize = 100;
+    let flags = |t: usize, r: usize| -> Vec<String> {
+        (0..FLAGS)
+            .map(|i| format!("-I/watched/fifo/writer/{t:02}/{r:02}/{i:03}"))
+            .collect()
+    };
+    let fakes = fake_tools(&["clang-22"]);
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("p");
+    mkfifo(&fifo);
+    // Read and write, as `exec 3<>p`: the reader never sees EOF between writers.
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    let reader = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let mut got = Vec::new();
+        let mut r = std::io::BufReader::new(held);
+        while got.len() < THREADS * RUNS {
+            let mut l = String::new();
+            assert!(r.read_line(&mut l).unwrap() > 0);
+            got.push(l);
+        }
+        got
+    });
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (fifo, fakes, work) = (&fifo, fakes.path(), work.path());
+            s.spawn(move || {
+                for r in 0..RUNS {
+                    let rec = work.join(format!("rec{t}-{r}"));
+                    let o = wait_within(
+                        ir_compile_reporting_to(
+                            fakes,
+                            fifo,
+                            &format!("{t}-{r}.o"),
+                            &rec,
+                            &flags(t, r),
+                        ),
+                        30,
+                        "IR compile reporting to a watched FIFO",
+                    );
+                    check(&o, "IR compile reporting to a watched FIFO");
+                    assert!(rec.exists());
+                }
+            });
+        }
+    });
+    let got = reader.join().unwrap();
+    let total: usize = got.iter().map(String::len).sum();
+    assert!(
+        total > 128 * 1024,
+        "only {total} bytes: the pipe never filled"
+    );
+    let mut outs: Vec<String> = got
+        .iter()
+        .map(|l| {
+            assert!(l.len() < 4096, "{} bytes: over PIPE_BUF", l.len());
+            let v = parse(l.trim_end()).unwrap_or_else(|| panic!("torn line {l:?}"));
+            let out = v.get("output").and_then(Json::str).unwrap().to_owned();
+            let (t, r) = out.trim_end_matches(".o").split_once('-').unwrap();
+            let mut want = vec!["-I".to_string(), "inc".into()];
+            want.extend(flags(t.parse().unwrap(), r.parse().unwrap()));
+            assert_eq!(v.get("removed").unwrap().strs(), want, "{out}");
+            out
+        })
+        .collect();
+    outs.sort();
+    outs.dedup();
+    assert_eq!(outs.len(), THREADS * RUNS);
+}
+
+/// The seeds of the `report_reader` fuzz target (real report lines: the IR
+/// rewrite, bytes that are not UTF-8, stdin, the ld gate) and every
+/// truncation of them, through the summary: no panic, and exit 1 exactly
+/// when some non-empty line is not a report line. A unit-speed version of
+/// the fuzzer's first check.
+#[test]
+fn report_reader_on_the_fuzz_seeds_and_all_their_truncations() {
+    use kbuild_shim::tools::report_summary::summarize;
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/report_reader");
+    let mut n = 0;
+    for e in std::fs::read_dir(&seeds).unwrap() {
+        let p = e.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let whole = String::from_utf8_lossy(&data);
+        assert_eq!(
+            summarize(&whole, &p, &mut Vec::new()).unwrap(),
+            0,
+            "{}",
+            p.display()
+        );
+        for len in 0..data.len() {
+            let text = String::from_utf8_lossy(&data[..len]);
+            let bad = text
+                .lines()
+                .filter(|l| !l.is_empty())
+                .any(|l| parse(l).filter(|v| v.get("rules").is_some()).is_none());
+            let mut out = Vec::new();
+            let code = summarize(&text, &p, &mut out).unwrap();
+            assert_eq!(code, u8::from(bad), "{} cut at {len}", p.display());
+            // A cut inside a line (not just before its newline) leaves it torn.
+            if len > 0 && data[len - 1] != b'\n' && data[len] != b'\n' {
+                assert_eq!(code, 1, "{} cut at {len}", p.display());
+            }
+        }
+        n += data.iter().filter(|&&b| b == b'\n').count();
+    }
+    assert!(n >= 4, "seed lines missing from {}", seeds.display());
+}

@@ -39,11 +39,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // What is kept is a complete IR compile on its own: no option of it
     // takes an appended flag as its value.
-    assert_eq!(
-        cc::classify(kept),
-        cc::CcClass::IrCompile,
-        "{args:?}"
-    );
+    assert_eq!(cc::classify(kept), cc::CcClass::IrCompile, "{args:?}");
     for a in &out[out.len() - added..] {
         assert!(ADDED.iter().any(|x| a == x));
     }

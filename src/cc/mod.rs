@@ -10,15 +10,19 @@ pub mod tokens;
 
 use crate::{Fired, Plan};
 use options::Meaning;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use tokens::{tokens, Token};
 
 pub use options::{lookup, separate_values, CcOption, Form, CC_OPTIONS};
 
 pub const RULE_ADD_NO_OVERRIDE_MODULE: &str = "ir-add-no-override-module";
 pub const RULE_ADD_NO_UNUSED_ARG: &str = "ir-add-no-unused-argument";
+/// The rule of `-I DIR` (and `--include-directory`), the one drop that
+/// clang-22 still checks on IR input (see [`MissingIncludeDirs`]).
+const RULE_DROP_I: &str = "ir-drop-I";
 const NO_OVERRIDE_MODULE: &str = "-Wno-override-module";
 const NO_UNUSED_ARG: &str = "-Wno-unused-command-line-argument";
 
@@ -32,21 +36,71 @@ pub enum CcClass {
 }
 
 /// One walk's result: the class, and for an IR compile the words to drop.
-struct Scan {
+struct Scan<'a> {
     class: CcClass,
-    /// Spans of `IrDrop` options (with their separate values), in order.
-    drops: Vec<(Range<usize>, &'static str)>,
+    /// `IrDrop` options, in order.
+    drops: Vec<IrDrop<'a>>,
+    /// Is `-Wmissing-include-dirs` in effect?
+    missing_dirs: MissingIncludeDirs,
 }
 
-fn scan(args: &[OsString]) -> Scan {
+/// One `IrDrop` option: its span (with its separate values), its rule, and
+/// for `-I DIR` the directory.
+struct IrDrop<'a> {
+    span: Range<usize>,
+    rule: &'static str,
+    dir: Option<&'a [u8]>,
+}
+
+/// Whether clang-22 would check that `-I` directories exist (and warn, or
+/// fail under `-Werror`), from the warning switches. clang does this check
+/// in its driver, for IR input too: the only dropped option whose drop
+/// could change clang's verdict. Checked against clang-22 by
+/// `real_clang::missing_include_dirs_gives_upstreams_exit_status`.
+///
+/// As clang's `ProcessWarningOptions`: the switches apply in order;
+/// `-Wfoo`/`-Werror=foo` enable, `-Wno-foo` disables; `-Weverything` enables
+/// only what no switch has set yet, `-Wno-everything` disables everything
+/// so far; `-Wno-error=foo` enables nothing; `-w` anywhere disables all.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MissingIncludeDirs {
+    set: Option<bool>,
+    everything: bool,
+    no_warnings: bool,
+}
+
+impl MissingIncludeDirs {
+    /// One warning switch: `-W` + `value`, or `-w`/`--no-warnings` (`None`).
+    fn switch(&mut self, value: Option<&[u8]>) {
+        match value {
+            None => self.no_warnings = true,
+            Some(b"missing-include-dirs" | b"error=missing-include-dirs") => self.set = Some(true),
+            Some(b"no-missing-include-dirs") => self.set = Some(false),
+            Some(b"everything") => self.everything = true,
+            Some(b"no-everything") => {
+                self.everything = false;
+                self.set = Some(false);
+            }
+            Some(_) => {}
+        }
+    }
+
+    pub fn on(&self) -> bool {
+        !self.no_warnings && self.set.unwrap_or(self.everything)
+    }
+}
+
+fn scan(args: &[OsString]) -> Scan<'_> {
     let other = |why| Scan {
         class: CcClass::Other(why),
         drops: Vec::new(),
+        missing_dirs: MissingIncludeDirs::default(),
     };
     let mut compile = false;
     let mut ir_inputs = 0usize;
     let mut lang_ir: Option<bool> = None; // None: by extension (`-x none` or no -x)
     let mut drops = Vec::new();
+    let mut missing_dirs = MissingIncludeDirs::default();
     for t in tokens(args) {
         if !t.complete(args.len()) {
             // The last option lacks its value: clang rejects the command, and
@@ -69,7 +123,15 @@ fn scan(args: &[OsString]) -> Scan {
                         Some(v) => Some(v == b"ir"),
                     }
                 }
-                Meaning::IrDrop(rule) => drops.push((t.start..t.end, rule)),
+                Meaning::IrDrop(rule) => {
+                    let dir = (rule == RULE_DROP_I).then_some(value).flatten();
+                    drops.push(IrDrop {
+                        span: t.start..t.end,
+                        rule,
+                        dir,
+                    });
+                }
+                Meaning::Warning => missing_dirs.switch(value),
                 Meaning::Output | Meaning::Keep | Meaning::Unrelated => {}
             },
             Token::Input(a) => {
@@ -87,6 +149,7 @@ fn scan(args: &[OsString]) -> Scan {
         (true, _) => Scan {
             class: CcClass::IrCompile,
             drops,
+            missing_dirs,
         },
     }
 }
@@ -96,13 +159,47 @@ pub fn classify(args: &[OsString]) -> CcClass {
     scan(args).class
 }
 
-/// The plan for a clang command: the IR-input rewrite or a byte-identical passthrough.
+/// The plan for a clang command: the IR-input rewrite or a byte-identical
+/// passthrough. Relative `-I` directories are looked up in the process's
+/// working directory (see [`plan_in`]).
 pub fn plan(args: Vec<OsString>, strict: bool) -> Plan {
-    let Scan { class, drops } = scan(&args);
+    plan_in(args, strict, None)
+}
+
+/// [`plan`], with relative `-I` directories looked up in `cwd` when given
+/// (the in-process host's directory).
+///
+/// When `-Wmissing-include-dirs` is in effect, a `-I DIR` whose `DIR` does
+/// not exist is kept: clang-22 then reports it (a warning, or an error under
+/// `-Werror`) exactly as for the command without the shim, and does not
+/// count it as unused, so strict mode stays correct. Only then is anything
+/// looked up on disk.
+pub fn plan_in(args: Vec<OsString>, strict: bool, cwd: Option<&Path>) -> Plan {
+    let Scan {
+        class,
+        mut drops,
+        missing_dirs,
+    } = scan(&args);
+    if class == CcClass::IrCompile && missing_dirs.on() {
+        drops.retain(|d| d.dir.is_none_or(|dir| dir_exists(dir, cwd)));
+    }
+    let drops: Vec<(Range<usize>, &'static str)> =
+        drops.into_iter().map(|d| (d.span, d.rule)).collect();
     match class {
         CcClass::Other(why) => Plan::passthrough(args, why.into()),
         CcClass::IrCompile => rewrite(args, &drops, strict),
     }
+}
+
+/// Does `dir` exist, as clang's check sees it (any file type; an empty name
+/// never exists)?
+fn dir_exists(dir: &[u8], cwd: Option<&Path>) -> bool {
+    let p = Path::new(OsStr::from_bytes(dir));
+    !dir.is_empty()
+        && match cwd {
+            Some(c) if p.is_relative() => c.join(p).exists(),
+            _ => p.exists(),
+        }
 }
 
 /// Rewrites an IR-input compile: drops every `IrDrop` option (with its
@@ -339,6 +436,63 @@ mod tests {
             false,
         );
         assert_eq!(exec_args(&p).last().unwrap(), NO_UNUSED_ARG);
+    }
+
+    /// Issue 18.4: with `-Wmissing-include-dirs` in effect a missing `-I`
+    /// directory is kept (clang-22 checks it on IR input); an existing one,
+    /// and any when the warning is off, is dropped as before.
+    #[test]
+    fn missing_include_dirs_keep_only_missing_i_directories() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("inc")).unwrap();
+        let run = |pre: &[&str]| {
+            let mut a = words(pre);
+            a.extend(words(&[
+                "-I",
+                "inc",
+                "-Inodir",
+                "--include-directory=nodir2",
+                "-I",
+                "",
+                "-isystem",
+                "nodir3",
+                "-c",
+                "a.bc",
+            ]));
+            exec_args(&plan_in(a, true, Some(d.path())))
+        };
+        let kept = ["-Inodir", "--include-directory=nodir2", "-I", ""];
+        let tail = ["-c", "a.bc", NO_OVERRIDE_MODULE];
+        let with = |pre: &[&str], dirs: &[&str]| -> Vec<String> {
+            pre.iter()
+                .chain(dirs)
+                .chain(&tail)
+                .map(|s| s.to_string())
+                .collect()
+        };
+        for pre in [
+            &["-Wmissing-include-dirs"][..],
+            &["-Werror=missing-include-dirs"],
+            &["-Weverything"],
+            &["-Wno-everything", "-Wmissing-include-dirs"],
+            &["-Wno-missing-include-dirs", "-Wmissing-include-dirs"],
+            &["-Wmissing-include-dirs", "-Wno-error=missing-include-dirs"],
+        ] {
+            assert_eq!(run(pre), with(pre, &kept), "{pre:?}");
+        }
+        for pre in [
+            &[][..],
+            &["-Wall", "-Wextra", "-Werror"],
+            &["-Wno-error=missing-include-dirs"],
+            &["-Wmissing-include-dirs", "-Wno-missing-include-dirs"],
+            &["-Wmissing-include-dirs", "-Wno-everything"],
+            &["-Wno-missing-include-dirs", "-Weverything"],
+            &["-Wmissing-include-dirs", "-w"],
+            &["-w", "-Wmissing-include-dirs"],
+            &["--no-warnings", "-Wmissing-include-dirs"],
+        ] {
+            assert_eq!(run(pre), with(pre, &[]), "{pre:?}");
+        }
     }
 
     #[test]

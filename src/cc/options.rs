@@ -44,6 +44,10 @@ pub enum Meaning {
     /// IR input; listed so that it is kept and so the longest match wins
     /// (`-include-pch` is not `-include`).
     Keep,
+    /// A warning switch (`-Wfoo`, `-w`): kept. The shim reads it for one
+    /// warning only, `-Wmissing-include-dirs`, which clang-22 still checks
+    /// for `-I` on IR input (see `cc::MissingIncludeDirs`).
+    Warning,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -62,7 +66,7 @@ const fn opt(name: &'static str, form: Form, meaning: Meaning) -> CcOption {
 }
 
 use Form::{EqOrSeparate as EqS, Flag, Joined, JoinedOrSeparate as JoS, Separate};
-use Meaning::{Compile, IrDrop, Keep, Language, NoCompile, Output, Unrelated};
+use Meaning::{Compile, IrDrop, Keep, Language, NoCompile, Output, Unrelated, Warning};
 
 /// Every option the shim acts on or deliberately keeps, sorted by name (byte
 /// order; a unit test checks). The `IrDrop` rows are exactly the spellings of
@@ -95,6 +99,7 @@ pub const CC_OPTIONS: &[CcOption] = &[
     opt("--language",                      EqS,      Language),
     opt("--no-offload-inc",                Flag,     IrDrop("ir-drop-offload-inc")),
     opt("--no-system-header-prefix",       EqS,      IrDrop("ir-drop-system-header-prefix")),
+    opt("--no-warnings",                   Flag,     Warning),
     opt("--offload-inc",                   Flag,     IrDrop("ir-drop-offload-inc")),
     opt("--output",                        EqS,      Output),
     opt("--preprocess",                    Flag,     NoCompile),
@@ -126,6 +131,8 @@ pub const CC_OPTIONS: &[CcOption] = &[
     opt("-P",                              Flag,     Keep),
     opt("-S",                              Flag,     Compile),
     opt("-U",                              JoS,      IrDrop("ir-drop-U")),
+    // Every `-W…` (longest match leaves `-Wp,` its own row).
+    opt("-W",                              Joined,   Warning),
     opt("-Wp,",                            Joined,   IrDrop("ir-drop-Wp")),
     opt("-Xpreprocessor",                  Separate, IrDrop("ir-drop-Xpreprocessor")),
     opt("-c",                              Flag,     Compile),
@@ -164,6 +171,7 @@ pub const CC_OPTIONS: &[CcOption] = &[
     opt("-object-file-name",               Separate, Unrelated),
     opt("-object-file-name=",              Joined,   Unrelated),
     opt("-undef",                          Flag,     Keep),
+    opt("-w",                              Flag,     Warning),
     opt("-x",                              JoS,      Language),
 ];
 

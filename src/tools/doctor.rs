@@ -7,7 +7,7 @@
 
 use super::toolchain::{find_in, major_of, rustc_versions, version_with_path};
 use crate::kconfig::{self, Inline, AUTO_CONF};
-use crate::path_search::{Search, SelfId};
+use crate::path_search::{split_dirs, Search, SelfId};
 use crate::settings::Settings;
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -490,18 +490,20 @@ fn resolve_chain(settings: &Settings, me: &Option<SelfId>, name: &str) -> Option
         }
     }
     if is_ccache(&tool) {
-        // The shim runs ccache with PATH cut after its own directory; ccache
-        // then runs the first `name` in that PATH that is not ccache.
-        let after_ccache = Search {
-            dirs: split_after(path.as_deref(), &tool),
-            var: "PATH",
-            me: None,
-            base: None,
-            after: None,
-        }
-        .find(name_os)
-        .tool;
-        let real = after_ccache.map_or("nothing".into(), |p| p.display().to_string());
+        // The shim runs ccache with its own directories left out of PATH;
+        // ccache then runs the first `name` in that PATH that is not ccache
+        // (as ccache's find_executable_in_path skips itself).
+        let dirs = path.as_deref().map_or_else(Vec::new, split_dirs);
+        let real = dirs
+            .iter()
+            .map(|d| Path::new(d).join(name_os))
+            .find(|c| {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(c)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                    && !is_ccache(c)
+            })
+            .map_or("nothing".into(), |p| p.display().to_string());
         note +=
             &format!(" (ccache's masquerade link: the shim runs ccache, and ccache runs {real})");
     }
@@ -513,16 +515,6 @@ fn is_ccache(p: &Path) -> bool {
     std::fs::canonicalize(p)
         .ok()
         .is_some_and(|r| r.file_name() == Some(OsStr::new("ccache")))
-}
-
-/// The directories of `path` after the one holding `tool`.
-fn split_after<'a>(path: Option<&'a OsStr>, tool: &Path) -> Vec<&'a OsStr> {
-    let dirs = path.map_or_else(Vec::new, crate::path_search::split_dirs);
-    let dir = tool.parent().map(Path::as_os_str);
-    match dirs.iter().position(|d| Some(*d) == dir) {
-        Some(i) => dirs[i + 1..].to_vec(),
-        None => dirs,
-    }
 }
 
 /// `LLVM=<dir>/` makes kbuild call `<dir>/clang` by absolute path, which a

@@ -216,6 +216,13 @@ pub fn summary(path: &Path) -> anyhow::Result<u8> {
         )
     })?;
     let text = String::from_utf8_lossy(&data);
+    Ok(summarize(&text, path, &mut std::io::stdout().lock())?)
+}
+
+/// The summary of a report's `text` (named `path`) written to `out`: 0, or 1
+/// when some non-empty line is not a report line. Separate from the file and
+/// stdout so the fuzzer (`fuzz/fuzz_targets/report_reader.rs`) can run it.
+pub fn summarize(text: &str, path: &Path, out: &mut impl Write) -> std::io::Result<u8> {
     let mut lines = 0usize;
     let mut bad: Vec<usize> = Vec::new();
     let mut rules: HashMap<String, usize> = HashMap::new();
@@ -251,7 +258,6 @@ pub fn summary(path: &Path) -> anyhow::Result<u8> {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
     };
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{lines} invocations with a rule fired ({})",
