@@ -2,7 +2,7 @@
 //! no import cycle between modules, nothing outside `tools/` imports
 //! `tools`, `main.rs` stays thin, and argv never comes from std's glibc hook.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

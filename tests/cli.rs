@@ -1,7 +1,7 @@
 //! The binary as users meet it: masquerade directories, lookup, loops, exit
 //! codes and signals, errors, logging. Real clang-22 where it matters.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsString;

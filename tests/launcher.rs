@@ -3,7 +3,7 @@
 //! distcc (with a distccd the test starts on 127.0.0.1) and icecream (with an
 //! icecc-scheduler and two iceccds on 127.0.0.1) for the rest.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! The shell scripts users and packagers run are shellcheck-clean: POSIX sh,
 //! except kbuild-compare and the CI scripts (bash).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;
@@ -17,7 +17,8 @@ fn shell_scripts_are_shellcheck_clean() {
         "wrapper-scripts/kbuild-shim-cc",
         "wrapper-scripts/kbuild-shim-ld",
         "examples/minikbuild/check-inline.sh",
-        "tools/gen-clang-arity",
+        "generators/gen-clang-arity",
+        ".ci/clang-tables",
     ];
     for script in posix {
         let first = std::fs::read_to_string(root.join(script)).unwrap();
@@ -66,13 +67,13 @@ fn shell_scripts_are_shellcheck_clean() {
     }
 }
 
-/// tools/gen-clang-ir-unused is python3 (value synthesis and the per-form
+/// generators/gen-clang-ir-unused is python3 (value synthesis and the per-form
 /// probes read better there than in sh): it must at least parse.
 #[test]
 fn python_tools_parse() {
     let python = real_tool("python3");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let script = "tools/gen-clang-ir-unused";
+    let script = "generators/gen-clang-ir-unused";
     let text = std::fs::read_to_string(root.join(script)).unwrap();
     assert!(
         text.starts_with("#!/usr/bin/env python3"),
@@ -94,8 +95,16 @@ fn install_rust_kernel_arguments() {
     let o = run_in(root, &script, &["--help"]);
     check(&o, "install-rust-kernel --help");
     let help = String::from_utf8_lossy(&o.stdout);
-    for word in ["rustc-web", "bindgen-cli", "linux-source-7.3", "--print-env"] {
-        assert!(help.contains(word), "--help does not mention {word}:\n{help}");
+    for word in [
+        "rustc-web",
+        "bindgen-cli",
+        "linux-source-7.3",
+        "--print-env",
+    ] {
+        assert!(
+            help.contains(word),
+            "--help does not mention {word}:\n{help}"
+        );
     }
     let o = run_in(root, &script, &["--bogus"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
