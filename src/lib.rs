@@ -84,6 +84,12 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         .map_or(code::USAGE, |f| f.code)
 }
 
+/// Prints `kbuild-shim: ERROR` and returns the exit code the error carries.
+pub fn print_error(e: &anyhow::Error) -> u8 {
+    eprintln!("kbuild-shim: {e:#}");
+    exit_code_of(e)
+}
+
 /// One rule that fired, with what it did. `rule` is the stable name shown in
 /// logs, `--explain` output and golden tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,5 +17,5 @@ pub fn run(request: ToolRequest) -> u8 {
         ToolRequest::Doctor { kernel } => doctor::run(kernel.as_deref()),
         ToolRequest::Report { file } => report_summary::summary(&file),
     };
-    result.unwrap_or_else(|e| crate::shim::print_error(&e))
+    result.unwrap_or_else(|e| crate::print_error(&e))
 }
