@@ -6,7 +6,6 @@
 
 use crate::cli::{self, Mode, Request, Role, ToolRequest};
 use crate::host::{self, Host};
-use crate::path_search::Search;
 use crate::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
 use crate::{cc, code, copy, exec, explain, fail, launcher, ld, print_error, report};
 use crate::{Action, Plan};
@@ -67,13 +66,7 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
         eprintln!("kbuild-shim: {w}");
     }
     let me = host.self_id();
-    let mut search = Search {
-        dirs: settings.search_dirs(),
-        var: settings.search_path_var,
-        me: me.as_ref(),
-        base: host.cwd(),
-        after: None,
-    };
+    let mut search = settings.search(me.as_ref(), host.cwd());
     // The PATH the tool (or launcher) gets: in masquerade mode, cut after the
     // shim's own directory (see `Search::cut_after_shim_dir`).
     let cut_path = match inv.mode {

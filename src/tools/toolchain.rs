@@ -31,14 +31,9 @@ pub fn major_of(version: &str) -> Option<u32> {
 /// The first executable `name` in `search` that is not this binary (a
 /// mkshimdir directory in PATH must not pass for the plain tool).
 pub fn find_in(search: &OsStr, name: &str, me: Option<&SelfId>) -> Option<PathBuf> {
-    let search = Search {
-        dirs: split_dirs(search),
-        var: "PATH",
-        me,
-        base: None,
-        after: None,
-    };
-    search.find(OsStr::new(name)).tool
+    Search::new(split_dirs(search), "PATH", me, None)
+        .find(OsStr::new(name))
+        .tool
 }
 
 pub fn version_of(path: &Path) -> Option<String> {

@@ -86,18 +86,8 @@ struct Chain {
 }
 
 fn resolve_chain(settings: &Settings, me: &Option<SelfId>, name: &str) -> Option<Chain> {
-    let full = Search {
-        dirs: settings.search_dirs(),
-        var: settings.search_path_var,
-        me: me.as_ref(),
-        base: None,
-        after: None,
-    };
     let name_os = OsStr::new(name);
-    let mut cut = Search {
-        dirs: full.dirs.clone(),
-        ..full
-    };
+    let mut cut = settings.search(me.as_ref(), None);
     // As the shim in a masquerade directory: search after its own directory
     // (if it is in the list under this name) and hand the cut PATH on.
     let path = cut.cut_after_shim_dir(name_os);
@@ -105,7 +95,7 @@ fn resolve_chain(settings: &Settings, me: &Option<SelfId>, name: &str) -> Option
     let tool = cut.tool(name_os).ok()?;
     let mut note = String::new();
     // What make finds first: ccache's masquerade link before the shim's?
-    let first = Search { me: None, ..full }.find(name_os).tool;
+    let first = settings.search(None, None).find(name_os).tool;
     if let (Some(first), Some(dir)) = (&first, &shim_dir) {
         if is_ccache(first) {
             note = format!(
@@ -120,15 +110,9 @@ fn resolve_chain(settings: &Settings, me: &Option<SelfId>, name: &str) -> Option
     if is_ccache(&tool) {
         // The shim runs ccache with PATH cut after its own directory; ccache
         // then runs the first `name` in that PATH that is not ccache.
-        let after_ccache = Search {
-            dirs: split_after(path.as_deref(), &tool),
-            var: "PATH",
-            me: None,
-            base: None,
-            after: None,
-        }
-        .find(name_os)
-        .tool;
+        let after_ccache = Search::new(split_after(path.as_deref(), &tool), "PATH", None, None)
+            .find(name_os)
+            .tool;
         let real = after_ccache.map_or("nothing".into(), |p| p.display().to_string());
         note +=
             &format!(" (ccache's masquerade link: the shim runs ccache, and ccache runs {real})");
