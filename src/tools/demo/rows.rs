@@ -195,3 +195,24 @@ impl Outcome {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--help` lists the demo's arches; [`ROWS`] is where they are decided.
+    #[test]
+    fn help_names_the_demo_arches() {
+        let help = include_str!("../../help.txt");
+        let list = help.split("(ARCH=").nth(1).unwrap();
+        let list: String = list[..list.find(';').unwrap()].split_whitespace().collect();
+        let in_help: Vec<&str> = list.split(',').collect();
+        let mut seen = Vec::new();
+        for a in ROWS.iter().map(|r| r.arch) {
+            if !seen.contains(&a) {
+                seen.push(a);
+            }
+        }
+        assert_eq!(in_help, seen);
+    }
+}

@@ -284,4 +284,34 @@ mod tests {
             );
         }
     }
+
+    /// [`KNOWN`] is the one table of per-ARCH problems; the failure classes
+    /// of docs/kbuild-rules.md must name the same (ARCH, rule) pairs. A row
+    /// there is per-ARCH unless its arches column says "every" arch.
+    #[test]
+    fn known_problems_match_the_failure_classes_in_the_docs() {
+        use std::collections::BTreeSet;
+        let doc = include_str!("../../../docs/kbuild-rules.md");
+        let start = doc
+            .find("| class | flag |")
+            .expect("the failure-class table");
+        let mut in_doc = BTreeSet::new();
+        for line in doc[start..].lines().take_while(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let (arches, rule) = (cells[3], cells[5]);
+            if arches.starts_with("every") {
+                continue;
+            }
+            let Some(rule) = rule.split('`').nth(1) else {
+                continue;
+            };
+            for word in arches.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+                if ARCHES.iter().any(|(_, a)| *a == word) {
+                    in_doc.insert((word, rule));
+                }
+            }
+        }
+        let in_table: BTreeSet<_> = KNOWN.iter().map(|(a, _, r)| (*a, *r)).collect();
+        assert_eq!(in_table, in_doc);
+    }
 }
