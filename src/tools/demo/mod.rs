@@ -5,6 +5,11 @@
 //! the IR-compile errors, helper inlining, and the single-object `ld -r`
 //! under v2 as posted and the merged rules (the mini tree's default,
 //! RULES=merged, is the 7.2+ text: docs/kbuild-rules.md).
+//!
+//! One file per concern: `tree` (the embedded mini tree), `rows` (the
+//! configurations and the one check of a row's outcome), `build` (make,
+//! plain and through the shim), `table` (the table and the verdict). The
+//! toolchain discovery is `tools::toolchain`, shared with `--doctor`.
 
 mod build;
 mod rows;
