@@ -1,6 +1,5 @@
 //! Shared helpers for the integration tests: the built binary, a recording
 //! fake tool, real-tool lookup that fails (never skips) when a tool is missing.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
