@@ -36,17 +36,6 @@ fn launcher(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
-fn shim_dir(names: &[&str]) -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("shimbin.")
-        .tempdir()
-        .unwrap();
-    for n in names {
-        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
-    }
-    d
-}
-
 #[test]
 fn launcher_words_come_first_and_the_tool_is_an_absolute_path() {
     let fakes = fake_tools(&["clang-22"]);

@@ -167,6 +167,18 @@ pub fn run_recorded(tools: &Path, tool: &str, args: &[OsString]) -> Vec<OsString
     got
 }
 
+/// A masquerade dir: `names` as symlinks to the built shim.
+pub fn shim_dir(names: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("shimbin.")
+        .tempdir()
+        .unwrap();
+    for n in names {
+        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
+    }
+    d
+}
+
 /// PATH with `first` in front of the test process's own PATH.
 pub fn path_with(first: &[&Path]) -> OsString {
     let mut dirs: Vec<PathBuf> = first.iter().map(|p| p.to_path_buf()).collect();
