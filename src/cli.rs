@@ -37,6 +37,13 @@ impl Role {
     }
 }
 
+/// The links of an installed masquerade directory, `N` standing for the LLVM
+/// major (`LLVM_VER`): the names kbuild calls with `LLVM=1` and `LLVM=-N`,
+/// and plain `ld`. Each is a name [`Role::of`] gives a role. The Makefile,
+/// the .deb's assets, .ci/packaging, mkshimdir and tests/install.rs spell the
+/// list out; `tests/scripts.rs` checks each against this one.
+pub const MASQUERADE_LINKS: [&str; 5] = ["clang", "clang-N", "ld.lld", "ld.lld-N", "ld"];
+
 /// `clang-22` → `clang`, `ld.lld-22.1` → `ld.lld`; other names unchanged.
 fn strip_version(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b'-') {

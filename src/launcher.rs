@@ -29,13 +29,7 @@ pub fn resolve(
     me: Option<&SelfId>,
     base: Option<&Path>,
 ) -> anyhow::Result<Launcher> {
-    let search = Search {
-        dirs: path.map_or_else(Vec::new, split_dirs),
-        var: "PATH",
-        me,
-        base,
-        after: None,
-    };
+    let search = Search::new(path.map_or_else(Vec::new, split_dirs), "PATH", me, base);
     let program = search
         .tool(&words[0])
         .map_err(|e| e.context(ENV_LAUNCHER))?;

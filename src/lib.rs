@@ -84,6 +84,27 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         .map_or(code::USAGE, |f| f.code)
 }
 
+/// Prints `kbuild-shim: ERROR` and returns the exit code the error carries.
+pub fn print_error(e: &anyhow::Error) -> u8 {
+    eprintln!("kbuild-shim: {e:#}");
+    exit_code_of(e)
+}
+
+/// `text` with control characters escaped: a plan's reason is a `# …` line
+/// of `--explain`'s shell script, and a newline in a file name must not end
+/// it. Here, beside [`Plan`], because `ld` and `ld::options` both write reasons.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// One rule that fired, with what it did. `rule` is the stable name shown in
 /// logs, `--explain` output and golden tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,5 +153,13 @@ impl Plan {
             fired: Vec::new(),
             why,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_stay_on_one_line() {
+        assert_eq!(super::one_line("a 'b'\nc\td"), "a 'b'\\nc\\td");
     }
 }

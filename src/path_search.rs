@@ -117,6 +117,26 @@ pub struct Search<'a> {
     pub after: Option<&'a OsStr>,
 }
 
+impl<'a> Search<'a> {
+    /// The one way to build a search (the shim's, a launcher's, the tools'):
+    /// `dirs` from the variable `var` (named in errors), skipping the shim
+    /// `me`, relative entries against `base` (`None`: the process's cwd).
+    pub fn new(
+        dirs: Vec<&'a OsStr>,
+        var: &'a str,
+        me: Option<&'a SelfId>,
+        base: Option<&'a Path>,
+    ) -> Search<'a> {
+        Search {
+            dirs,
+            var,
+            me,
+            base,
+            after: None,
+        }
+    }
+}
+
 /// What a search found: the first valid candidate, and the directories in
 /// which `name` was the shim itself.
 pub struct Found<'a> {

@@ -124,6 +124,16 @@ impl Settings {
             .as_deref()
             .map_or_else(Vec::new, crate::path_search::split_dirs)
     }
+
+    /// The search for the real tool: [`Self::search_dirs`], named by the
+    /// variable they came from.
+    pub fn search<'a>(
+        &'a self,
+        me: Option<&'a crate::path_search::SelfId>,
+        base: Option<&'a std::path::Path>,
+    ) -> crate::path_search::Search<'a> {
+        crate::path_search::Search::new(self.search_dirs(), self.search_path_var, me, base)
+    }
 }
 
 fn bad(name: &str, value: &str, want: &str) -> anyhow::Error {

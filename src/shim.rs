@@ -6,9 +6,8 @@
 
 use crate::cli::{self, Mode, Request, Role, ToolRequest};
 use crate::host::{self, Host};
-use crate::path_search::Search;
 use crate::settings::{Settings, ENV_DEPTH, MAX_DEPTH};
-use crate::{cc, code, copy, exec, exit_code_of, explain, fail, launcher, ld, report};
+use crate::{cc, code, copy, exec, explain, fail, launcher, ld, print_error, report};
 use crate::{Action, Plan};
 use std::ffi::{OsStr, OsString};
 
@@ -25,12 +24,6 @@ pub enum Exit {
 /// [`run`], with an error printed as one line and turned into its exit code.
 pub fn main(host: &dyn Host, argv: Vec<OsString>) -> Exit {
     run(host, argv).unwrap_or_else(|e| Exit::Code(print_error(&e)))
-}
-
-/// Prints `kbuild-shim: ERROR` and returns the exit code the error carries.
-pub fn print_error(e: &anyhow::Error) -> u8 {
-    eprintln!("kbuild-shim: {e:#}");
-    exit_code_of(e)
 }
 
 pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
@@ -73,13 +66,7 @@ pub fn run(host: &dyn Host, argv: Vec<OsString>) -> anyhow::Result<Exit> {
         eprintln!("kbuild-shim: {w}");
     }
     let me = host.self_id();
-    let mut search = Search {
-        dirs: settings.search_dirs(),
-        var: settings.search_path_var,
-        me: me.as_ref(),
-        base: host.cwd(),
-        after: None,
-    };
+    let mut search = settings.search(me.as_ref(), host.cwd());
     // The PATH the tool (or launcher) gets: in masquerade mode, cut after the
     // shim's own directory (see `Search::cut_after_shim_dir`).
     let cut_path = match inv.mode {

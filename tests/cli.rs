@@ -1,7 +1,7 @@
 //! The binary as users meet it: masquerade directories, lookup, loops, exit
 //! codes and signals, errors, logging. Real clang-22 where it matters.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsString;
@@ -10,18 +10,6 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A masquerade dir: `names` as symlinks to the built shim.
-fn shim_dir(names: &[&str]) -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("shimbin.")
-        .tempdir()
-        .unwrap();
-    for n in names {
-        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
-    }
-    d
-}
 
 fn masquerade(dir: &Path, name: &str, path: OsString) -> Command {
     let mut c = Command::new(dir.join(name));

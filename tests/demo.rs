@@ -1,7 +1,7 @@
 //! `kbuild-shim --demo` end to end with the real toolchain, and its
 //! missing-tool hints with a PATH built to lack clang (or rustc).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsStr;

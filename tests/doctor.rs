@@ -1,7 +1,7 @@
 //! `kbuild-shim --doctor`: each FAIL path with fake tools in PATH, and the
 //! all-ok path with the real toolchain and a kernel tree's auto.conf.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsString;

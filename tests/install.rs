@@ -2,7 +2,7 @@
 //! masquerade directory against the real clang-22, installing a pre-built
 //! binary with no cargo in PATH (as `sudo make install` does), and the man page.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::{OsStr, OsString};

@@ -5,7 +5,7 @@
 //! differs where a rule fired is excused and listed, and bad usage is one line
 //! and exit 2.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsStr;

@@ -3,7 +3,7 @@
 //! distcc (with a distccd the test starts on 127.0.0.1) and icecream (with an
 //! icecc-scheduler and two iceccds on 127.0.0.1) for the rest.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::Read;
@@ -34,17 +34,6 @@ fn launcher(dir: &Path, name: &str, body: &str) -> PathBuf {
         ),
     );
     p
-}
-
-fn shim_dir(names: &[&str]) -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("shimbin.")
-        .tempdir()
-        .unwrap();
-    for n in names {
-        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
-    }
-    d
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! layouts (issue 12, items 1, 10, 11): what `--doctor` says about them, and
 //! Makefile.example refusing the form that bypasses PATH.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsString;

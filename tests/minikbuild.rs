@@ -4,7 +4,7 @@
 //! Rust object's single-object `ld -r` runs or is gated exactly as it should.
 //! Also Makefile.example's mini-* targets and the one-word wrapper scripts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::ffi::OsStr;

@@ -5,7 +5,7 @@
 //! `KBUILD_SHIM_PROPTEST_CASES` sets the library-level case count (default 2,000;
 //! docs/reliability.md has the 100,000-case release run).
 
-mod common;
+use crate::common;
 
 use common::{fake_tools, read_record, rust_object, shim};
 use kbuild_shim::cc;

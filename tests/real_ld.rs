@@ -1,7 +1,7 @@
 //! The ld gate against real objects (rustc, clang-22) and the real ld.lld-22,
 //! with a PATH spy proving when the linker runs and when it does not.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kbuild_shim::ld::allow::{EMULATIONS, LD_SINGLE_ALLOWED, LLVM_OPTIONS, Z_KEYWORDS};

@@ -3,7 +3,7 @@
 //! argv near ARG_MAX. Every test also checks that no `.kbuild-shim.*.tmp`
 //! survives. The guarantees each test proves are listed in docs/reliability.md.
 
-mod common;
+use crate::common;
 
 use common::{check, fake_tools, read_record, real_tool, rust_object, shim, stderr, write_exe};
 use std::ffi::{OsStr, OsString};

@@ -1,7 +1,7 @@
 //! KBUILD_SHIM_REPORT: JSON lines from the real binary, under many concurrent
 //! writers, with hostile bytes; checked by our reader and by python3's json.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kbuild_shim::tools::report_summary::{parse, Json};

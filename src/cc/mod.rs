@@ -159,6 +159,25 @@ pub fn classify(args: &[OsString]) -> CcClass {
     scan(args).class
 }
 
+/// The options among `args` that an IR-input compile loses, each as (its
+/// words' span, the rule), whatever the rest of the line: for flag lists
+/// such as `KCFLAGS`, which `--doctor` checks without walking tokens itself.
+pub fn ir_drops(args: &[OsString]) -> Vec<(Range<usize>, &'static str)> {
+    tokens(args)
+        .filter_map(|t| match t.token {
+            Token::Opt {
+                opt:
+                    CcOption {
+                        meaning: Meaning::IrDrop(rule),
+                        ..
+                    },
+                ..
+            } => Some((t.start..t.end.min(args.len()), *rule)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The plan for a clang command: the IR-input rewrite or a byte-identical
 /// passthrough. Relative `-I` directories are looked up in the process's
 /// working directory (see [`plan_in`]).

@@ -70,7 +70,7 @@ use Meaning::{Compile, IrDrop, Keep, Language, NoCompile, Output, Unrelated, War
 
 /// Every option the shim acts on or deliberately keeps, sorted by name (byte
 /// order; a unit test checks). The `IrDrop` rows are exactly the spellings of
-/// [`super::ir_unused::IR_UNUSED`], which `tools/gen-clang-ir-unused` derives
+/// [`super::ir_unused::IR_UNUSED`], which `generators/gen-clang-ir-unused` derives
 /// from clang-22 (used for `.c`, reported unused for IR); a unit test checks
 /// the two agree, so only the rule names here are hand-kept. Each row is also
 /// checked against real clang-22 by `tests/real_clang.rs`.

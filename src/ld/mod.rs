@@ -38,20 +38,6 @@ pub fn is_lld(tool: &OsStr) -> bool {
     stem.ends_with(b"ld.lld")
 }
 
-/// `text` with control characters escaped: a reason is a `# …` line of
-/// `--explain`'s shell script, and a newline in a file name must not end it.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The plan for an ld command run as `tool`; relative paths are relative to
 /// `cwd` (`None`: the process's working directory).
 pub fn plan(
@@ -67,7 +53,7 @@ pub fn plan(
         // An unreadable or looping @file: the linker reports it its own way.
         Err(e) => {
             let why = format!("cannot classify ({e:#}): the linker reports it");
-            return pass(args, one_line(&why));
+            return pass(args, crate::one_line(&why));
         }
     };
     if !is_lld(tool) {
@@ -145,10 +131,5 @@ mod tests {
         ] {
             assert_eq!(is_lld(OsStr::new(name)), lld, "{name}");
         }
-    }
-
-    #[test]
-    fn reasons_stay_on_one_line() {
-        assert_eq!(one_line("a 'b'\nc\td"), "a 'b'\\nc\\td");
     }
 }

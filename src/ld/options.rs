@@ -75,7 +75,7 @@ pub fn classify(
             // An option: understood with its value, or the linker runs.
             let Some(found) = allowed(&words[i..]) else {
                 let word = String::from_utf8_lossy(a);
-                return not(&super::one_line(&format!(
+                return not(&crate::one_line(&format!(
                     "'{word}' is not in the gate's allow-list (or its value is not)"
                 )));
             };

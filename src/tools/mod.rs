@@ -1,7 +1,9 @@
 //! The tools behind the shim's own options: `--demo`, `--doctor`, `--report`
-//! and the toolchain discovery they share. They may use anything in the
-//! crate; nothing outside `tools/` imports them (docs/architecture.md; a
-//! test checks), so the hot path never carries their code or their costs.
+//! and the toolchain discovery they share. They stand beside `shim.rs`, not
+//! above it: they use the hot path through its named functions and never
+//! import `shim`; nothing outside `tools/` imports them (docs/architecture.md;
+//! tests/architecture.rs checks both), so the hot path never carries their
+//! code or their costs.
 
 pub mod demo;
 pub mod doctor;
@@ -17,5 +19,5 @@ pub fn run(request: ToolRequest) -> u8 {
         ToolRequest::Doctor { kernel } => doctor::run(kernel.as_deref()),
         ToolRequest::Report { file } => report_summary::summary(&file),
     };
-    result.unwrap_or_else(|e| crate::shim::print_error(&e))
+    result.unwrap_or_else(|e| crate::print_error(&e))
 }

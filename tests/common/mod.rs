@@ -1,6 +1,5 @@
 //! Shared helpers for the integration tests: the built binary, a recording
 //! fake tool, real-tool lookup that fails (never skips) when a tool is missing.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -166,6 +165,18 @@ pub fn run_recorded(tools: &Path, tool: &str, args: &[OsString]) -> Vec<OsString
         "ran the wrong {tool}"
     );
     got
+}
+
+/// A masquerade dir: `names` as symlinks to the built shim.
+pub fn shim_dir(names: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("shimbin.")
+        .tempdir()
+        .unwrap();
+    for n in names {
+        std::os::unix::fs::symlink(SHIM, d.path().join(n)).unwrap();
+    }
+    d
 }
 
 /// PATH with `first` in front of the test process's own PATH.
