@@ -92,6 +92,7 @@ ifdef M
 modules:
 	@$(call save,$(M)/hello.o,$(CC) $(CFLAGS) -c -o $(M)/hello.o $(M)/hello.c)
 	@$(call save,$(M)/hello.ko,$(LD) -r -o $(M)/hello.ko $(M)/hello.o)
+	@cd $(M) && $(CC) $(CFLAGS) -c -emit-llvm -o ir.bc hello.c && $(CC) $(CFLAGS) -Wp$(comma)-MMD$(comma).ir.o.d -c ir.bc -o ir.o
 endif
 "#;
 
@@ -464,11 +465,18 @@ fn an_out_of_tree_module_is_compared() {
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
-    // modules_prepare: .config, scripts/module.lds; M=: Kbuild, hello.{c,o,ko}, 2 .cmd
-    assert_eq!(row(&out, "files compared"), "8", "{out}");
+    // modules_prepare: .config, scripts/module.lds; M=: Kbuild, hello.{c,o,ko},
+    // 2 .cmd, ir.bc and ir.o (an IR compile run in the module directory)
+    assert_eq!(row(&out, "files compared"), "10", "{out}");
     assert_eq!(
         row(&out, "  of kinds"),
-        "1 (no suffix), 1 .c, 2 .cmd, 1 .config, 1 .ko, 1 .lds, 1 .o",
+        "1 (no suffix), 1 .bc, 1 .c, 2 .cmd, 1 .config, 1 .ko, 1 .lds, 2 .o",
+        "{out}"
+    );
+    // the report's output, relative to its cwd in the module copy
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("rule fired: M=: ir.o: ") && l.contains("ir-drop-Wp")),
         "{out}"
     );
     assert!(out.lines().next().unwrap().contains(", FOO=bar"), "{out}");
