@@ -1,9 +1,12 @@
 //! `wrapper-scripts/kbuild-compare` on a tiny kernel-like tree (a real kernel
 //! takes minutes; `.ci/kernel-compare` runs it on Linux 6.12). The tree is
-//! compiled with the real clang-22: through the real shim nothing differs, a
-//! wrapper that appends `-O1` is caught and its objects named, an object that
-//! differs where a rule fired is excused and listed, and bad usage is one line
-//! and exit 2.
+//! compiled with the real clang-22 three times: plain, the reference (upstream's
+//! proposed fixes) and through the wrapper under test. Through the real shim
+//! every file equals the reference; a wrapper that changes anything (the IR
+//! compile's `-mllvm` pairs, a `.s` target, a module's `.ko`, a gated copy) is
+//! caught with the file named, even where a shim rule fired; the plain build
+//! never runs through the wrapper; SIGTERM stops the build; bad usage is one
+//! line and exit 2.
 
 use crate::common;
 
@@ -17,10 +20,14 @@ const SCRIPT: &str = concat!(
     "/wrapper-scripts/kbuild-compare"
 );
 
-/// Honours O=, ARCH=, LLVM=, CC= and LD= as kbuild does; `defconfig` decides
-/// its options with cc-option-style probes; objects are compiled in the object
+/// Honours O=, M=, ARCH=, LLVM=, CC= and LD= as kbuild does; `defconfig`
+/// decides its options with cc-option-style probes, `randconfig` records
+/// KCONFIG_SEED (random without it); objects are compiled in the object
 /// directory and their command lines saved in `.NAME.o.cmd` as kbuild writes
-/// them. `rust/` compiles a bitcode file, the IR-input compile the shim rewrites.
+/// them. `rust/` compiles a bitcode file with kbuild's `-mllvm` pairs (the
+/// IR-input compile the shim rewrites; `-Werror` with WERROR=1, where plain
+/// clang fails); `rustoff/` is a v2-rule tree's Rust object with inlining
+/// off, whose single-object `ld -r` the shim gates; M= builds a module `.ko`.
 const MAKEFILE: &str = r#"O ?= .
 ARCH ?= x86_64
 ifeq ($(LLVM),1)
@@ -33,10 +40,11 @@ endif
 obj := $(abspath $(O))
 src := $(CURDIR)
 CFLAGS := -Wall -fno-asynchronous-unwind-tables
+IRFLAGS := -mllvm -trap-unreachable -mllvm -no-trap-after-noreturn $(if $(WERROR),-Werror)
 
 cc-option = $(shell $(CC) -Werror $(CFLAGS) $(1) -c -x c /dev/null -o $(obj)/.probe.o 2>/dev/null && echo y || echo n; rm -f $(obj)/.probe.o)
 
-.PHONY: defconfig olddefconfig init/ lib/ rust/
+.PHONY: defconfig olddefconfig randconfig init/ lib/ rust/ rustoff/ modules_prepare modules
 defconfig:
 	@mkdir -p $(obj)
 	@{ echo 'CONFIG_ARCH="$(ARCH)"'; \
@@ -45,6 +53,9 @@ defconfig:
 	   echo 'CONFIG_CC_HAS_NO_SUCH_FLAG=$(call cc-option,-fno-such-flag-at-all)'; \
 	   echo 'CONFIG_CC_HAS_WL_AS_NEEDED=$(call cc-option,-Wl$(comma)--as-needed)'; } > $(obj)/.config
 	@echo '# configuration written to .config'
+randconfig:
+	@mkdir -p $(obj)
+	@echo "CONFIG_SEED=$${KCONFIG_SEED:-$$(od -An -N4 -tu4 /dev/urandom)}" > $(obj)/.config
 comma := ,
 olddefconfig:
 	@test -f $(obj)/.config
@@ -56,19 +67,36 @@ $(obj)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $*.o'
 	@$(call save,$*.o,$(CC) $(CFLAGS) -c -o $*.o $(src)/$<)
+$(obj)/%.s: %.c
+	@mkdir -p $(dir $@)
+	@$(call save,$*.s,$(CC) $(CFLAGS) -S -o $*.s $(src)/$<)
 
 init/: $(obj)/init/main.o $(obj)/init/version.o
 	@echo '  LD      init/init.o'
 	@$(call save,init/init.o,$(LD) -r -o init/init.o init/main.o init/version.o)
-lib/: $(obj)/lib/sort.o
+lib/: $(obj)/lib/sort.o $(obj)/lib/sort.s
 rust/:
 	@mkdir -p $(obj)/rust
 	@$(call save,rust/helpers.bc,$(CC) $(CFLAGS) -c -emit-llvm -o rust/helpers.bc $(src)/rust/helpers.c)
 	@echo '  CC      rust/helpers.o'
-	@$(call save,rust/helpers.o,$(CC) $(CFLAGS) -Wp$(comma)-MMD$(comma)rust/.helpers.o.d -c rust/helpers.bc -o rust/helpers.o)
+	@$(call save,rust/helpers.o,$(CC) $(CFLAGS) $(IRFLAGS) -Wp$(comma)-MMD$(comma)rust/.helpers.o.d -c rust/helpers.bc -o rust/helpers.o)
+rustoff/: $(obj)/rustoff/mini.o
+	@mkdir -p $(obj)/include/config
+	@echo '# CONFIG_RUST_INLINE_HELPERS is not set' > $(obj)/include/config/auto.conf
+	@cd $(obj) && $(LD) -r -o rustoff/.tmp_mini.o rustoff/mini.o && mv -f rustoff/.tmp_mini.o rustoff/mini.o
+modules_prepare:
+	@mkdir -p $(obj)/scripts
+	@echo 'SECTIONS { }' > $(obj)/scripts/module.lds
+ifdef M
+.DEFAULT_GOAL := modules
+modules:
+	@$(call save,$(M)/hello.o,$(CC) $(CFLAGS) -c -o $(M)/hello.o $(M)/hello.c)
+	@$(call save,$(M)/hello.ko,$(LD) -r -o $(M)/hello.ko $(M)/hello.o)
+	@cd $(M) && $(CC) $(CFLAGS) -c -emit-llvm -o ir.bc hello.c && $(CC) $(CFLAGS) -Wp$(comma)-MMD$(comma).ir.o.d -c ir.bc -o ir.o
+endif
 "#;
 
-const SOURCES: [(&str, &str); 4] = [
+const SOURCES: [(&str, &str); 5] = [
     (
         "init/main.c",
         "int start_kernel(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * i; return s; }\n",
@@ -82,8 +110,14 @@ const SOURCES: [(&str, &str); 4] = [
         "void sort(int *a, int n) { for (int i = 1; i < n; i++) for (int j = i; j > 0 && a[j - 1] > a[j]; j--) { int t = a[j]; a[j] = a[j - 1]; a[j - 1] = t; } }\n",
     ),
     (
+        // __builtin_unreachable: -mllvm -trap-unreachable changes its code
         "rust/helpers.c",
-        "int rust_helper_add(int a, int b) { int c = a + b; return c; }\n",
+        "void g(void);\nint rust_helper_add(int a, int b) { int c = a + b; return c; }\nvoid rust_helper_die(void) { g(); __builtin_unreachable(); }\n",
+    ),
+    (
+        // rustc records `rustc version` in .comment: so does this object
+        "rustoff/mini.c",
+        "__asm__(\".section .comment,\\\"MS\\\",@progbits,1\\n.asciz \\\"rustc version 1.96.0\\\"\\n.text\");\nint mini(int x) { return x * 5; }\n",
     ),
 ];
 
@@ -100,9 +134,26 @@ fn fake_kernel(parent: &Path, name: &str) -> PathBuf {
     root
 }
 
+/// An out-of-tree module directory in `parent/name`.
+fn fake_module(parent: &Path, name: &str) -> PathBuf {
+    let root = parent.join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("Kbuild"), "obj-m := hello.o\n").unwrap();
+    std::fs::write(
+        root.join("hello.c"),
+        "static int count;\nint hello_init(void) { return ++count; }\n",
+    )
+    .unwrap();
+    root
+}
+
 /// Runs kbuild-compare without the caller's make or kbuild-shim settings,
 /// with TMPDIR in `tmp` (so a left-behind work directory is seen).
 fn compare(tmp: &Path, args: &[&OsStr]) -> Output {
+    compare_cmd(tmp, args, None).output().unwrap()
+}
+
+fn compare_cmd(tmp: &Path, args: &[&OsStr], path: Option<&OsStr>) -> Command {
     for t in ["clang-22", "ld.lld-22", "make", "xz"] {
         real_tool(t);
     }
@@ -114,16 +165,19 @@ fn compare(tmp: &Path, args: &[&OsStr]) -> Output {
         std::os::unix::fs::symlink(SHIM, bin.join("kbuild-shim")).unwrap();
     }
     let mut c = Command::new(SCRIPT);
-    c.args(args)
-        .env("TMPDIR", tmp)
-        .env("PATH", path_with(&[bin.as_path()]));
+    c.args(args).env("TMPDIR", tmp).env(
+        "PATH",
+        path.map(OsStr::to_owned)
+            .unwrap_or_else(|| path_with(&[bin.as_path()])),
+    );
     for (k, _) in std::env::vars_os() {
         let k8 = k.to_string_lossy();
         if k8.starts_with("KBUILD_SHIM_") || k8.starts_with("MAKE") || k8 == "MFLAGS" {
             c.env_remove(&k);
         }
     }
-    c.stdin(std::process::Stdio::null()).output().unwrap()
+    c.stdin(std::process::Stdio::null());
+    c
 }
 
 fn os<S: AsRef<OsStr> + ?Sized>(s: &S) -> &OsStr {
@@ -141,6 +195,13 @@ fn row<'a>(out: &'a str, label: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row '{label}' in:\n{out}"))
 }
 
+/// The files named on `differs:` lines.
+fn differs(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("differs: "))
+        .collect()
+}
+
 fn assert_no_work_dirs(tmp: &Path) {
     let left: Vec<_> = std::fs::read_dir(tmp)
         .unwrap()
@@ -148,6 +209,13 @@ fn assert_no_work_dirs(tmp: &Path) {
         .filter(|n| n.to_string_lossy().starts_with("kbuild-compare."))
         .collect();
     assert!(left.is_empty(), "work directories left behind: {left:?}");
+}
+
+/// A wrapper script in `tmp`: `body` runs with the tool's command in "$@".
+fn wrapper(tmp: &Path, name: &str, body: &str) -> PathBuf {
+    let w = tmp.join(name);
+    write_exe(&w, &format!("#!/bin/sh\n{body}"));
+    w
 }
 
 #[test]
@@ -161,16 +229,24 @@ fn no_difference_through_the_real_shim() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert!(out.contains("prefix mode"), "{out}");
-    assert_eq!(row(&out, ".config"), "identical", "{out}");
-    // init/main.o, init/version.o, init/init.o (ld -r), lib/sort.o
-    assert_eq!(row(&out, "objects compared"), "4", "{out}");
-    assert_eq!(row(&out, "  identical"), "4", "{out}");
+    assert!(out.contains("plain and reference builds run /"), "{out}");
+    // .config, init/{main,version,init}.o, lib/sort.{o,s} and their 5 .cmd files
+    assert_eq!(row(&out, "files compared"), "11", "{out}");
+    assert_eq!(row(&out, "  of kinds"), "5 .cmd, 1 .config, 4 .o, 1 .s");
     assert_eq!(row(&out, "  differing"), "0", "{out}");
-    assert_eq!(row(&out, ".cmd files compared"), "4", "{out}");
-    assert_eq!(row(&out, "  run through the wrapper"), "4", "{out}");
+    assert_eq!(row(&out, "  .cmd naming the wrapper"), "5", "{out}");
+    assert_eq!(row(&out, "  .cmd naming the reference"), "5", "{out}");
+    assert_eq!(
+        row(&out, "plain build"),
+        "builds; 0 files differ from the reference (.cmd files aside)"
+    );
     assert_eq!(row(&out, "rules fired"), "0 (the shim's report is empty)");
     // "W s wall, C s CPU": clang did run, so each build took some CPU time
-    for build in ["build time plain", "build time shim"] {
+    for build in [
+        "build time plain",
+        "build time reference",
+        "build time shim",
+    ] {
         let cpu = row(&out, build)
             .strip_suffix(" s CPU")
             .and_then(|r| r.rsplit_once(", "))
@@ -178,10 +254,11 @@ fn no_difference_through_the_real_shim() {
             .unwrap_or_else(|| panic!("'{build}' row:\n{out}"));
         assert!(cpu > 0.0, "{build}: no CPU time:\n{out}");
     }
-    assert!(row(&out, "ratio shim/plain").starts_with("wall "), "{out}");
-    assert!(out.contains("result: OK: no difference"), "{out}");
-    // progress on stderr, and the source tree left as it was
-    assert!(stderr(&o).contains("plain build"), "{}", stderr(&o));
+    assert!(
+        out.contains("result: OK: shim and reference agree: all 11 files identical"),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("reference build"), "{}", stderr(&o));
     assert!(!src.join(".config").exists());
     assert_no_work_dirs(tmp.path());
 }
@@ -215,10 +292,15 @@ fn no_difference_in_masquerade_mode_from_a_tarball() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert!(out.contains("masquerade mode"), "{out}");
-    assert_eq!(row(&out, "objects compared"), "3", "{out}");
-    assert_eq!(row(&out, "  identical"), "3", "{out}");
-    // the kept directory: the unpacked tree, both builds, the masquerade links
-    for p in ["src/Makefile", "plain/init/main.o", "shim/init/.main.o.cmd"] {
+    assert_eq!(row(&out, "files compared"), "7", "{out}");
+    assert_eq!(row(&out, "  differing"), "0", "{out}");
+    // the kept directory: the unpacked tree, the builds, the masquerade links
+    for p in [
+        "src/Makefile",
+        "plain/init/main.o",
+        "reference/init/main.o",
+        "shim/init/.main.o.cmd",
+    ] {
         assert!(keep.join(p).is_file(), "{p} not kept");
     }
     let link = std::fs::read_link(keep.join("bin/clang-22")).unwrap();
@@ -230,22 +312,23 @@ fn no_difference_in_masquerade_mode_from_a_tarball() {
     );
 }
 
-/// A wrapper that appends -O1 to every compile changes objects and must be
-/// caught; its words are stripped from the cmd lines, so only objects differ.
+/// A wrapper that appends -O1 to every compile changes objects and the
+/// assembly target, and must be caught; its words are stripped from the cmd
+/// lines, so only those files differ.
 #[test]
-fn a_broken_wrapper_is_caught_and_its_objects_named() {
+fn a_broken_wrapper_is_caught_and_its_files_named() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let wrapper = tmp.path().join("add-O1");
-    write_exe(
-        &wrapper,
-        "#!/bin/sh\ncase \" $* \" in *' -c '*) exec \"$@\" -O1 ;; esac\nexec \"$@\"\n",
+    let w = wrapper(
+        tmp.path(),
+        "add-O1",
+        "case \" $* \" in *' -c '*|*' -S '*) exec \"$@\" -O1 ;; esac\nexec \"$@\"\n",
     );
     let o = compare(
         tmp.path(),
         &[
             os("--shim"),
-            wrapper.as_os_str(),
+            w.as_os_str(),
             os(&src),
             os("init/"),
             os("lib/"),
@@ -253,36 +336,45 @@ fn a_broken_wrapper_is_caught_and_its_objects_named() {
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
-    // The probes still pass with -O1, so .config agrees; every object differs.
-    assert_eq!(row(&out, ".config"), "identical", "{out}");
-    assert_eq!(row(&out, "objects compared"), "4", "{out}");
-    assert_eq!(row(&out, "  differing"), "4", "{out}");
-    assert_eq!(row(&out, ".cmd files compared"), "4", "{out}");
-    assert_eq!(row(&out, "  run through the wrapper"), "4", "{out}");
-    assert_eq!(row(&out, "  differing where a rule fired"), "0", "{out}");
-    let named: Vec<&str> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("differs: "))
-        .collect();
     assert_eq!(
-        named,
-        ["init/init.o", "init/main.o", "init/version.o", "lib/sort.o"],
+        differs(&out),
+        [
+            "init/init.o",
+            "init/main.o",
+            "init/version.o",
+            "lib/sort.o",
+            "lib/sort.s"
+        ],
         "{out}"
     );
-    assert!(out.contains("result: DIFFERENT: 4 objects"), "{out}");
+    assert_eq!(row(&out, "  .cmd naming the wrapper"), "5", "{out}");
+    assert!(
+        out.contains("result: DIFFERENT: 5 of 11 files differ from the reference"),
+        "{out}"
+    );
     assert_no_work_dirs(tmp.path());
 }
 
 /// The real shim rewrites the bitcode compile: the report names the object
-/// and its rules, and the object stays byte-identical.
+/// and its rules, and every file equals the reference. TMPDIR behind a
+/// symlink: the report's paths still match the (physical) object tree.
 #[test]
-fn the_real_shim_fires_on_the_ir_compile_and_the_report_names_it() {
+fn the_real_shim_fires_on_the_ir_compile_and_equals_the_reference() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let o = compare(
-        tmp.path(),
+    let real = tmp.path().join("real-tmp");
+    std::fs::create_dir(&real).unwrap();
+    let link = tmp.path().join("tmp-link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    compare(tmp.path(), &[]); // sets up tmp/bin
+    let path = path_with(&[tmp.path().join("bin").as_path()]);
+    let o = compare_cmd(
+        &link,
         &[os("--shim"), os(SHIM), os(&src), os("init/"), os("rust/")],
-    );
+        Some(&path),
+    )
+    .output()
+    .unwrap();
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     let fired = row(&out, "rules fired");
@@ -293,98 +385,338 @@ fn the_real_shim_fires_on_the_ir_compile_and_the_report_names_it() {
         .find(|l| l.starts_with("rule fired: "))
         .unwrap_or_else(|| panic!("no 'rule fired' line:\n{out}"));
     assert!(line.starts_with("rule fired: rust/helpers.o: "), "{line}");
-    assert!(line.contains("ir-add-no-unused-argument"), "{line}");
-    // dropping -Wp,-MMD and adding -Wno-… leaves the object byte-identical
-    assert_eq!(row(&out, "  differing where a rule fired"), "0", "{out}");
     assert_eq!(row(&out, "  differing"), "0", "{out}");
-    assert!(out.contains("result: OK: no difference"), "{out}");
+    assert!(
+        out.contains("result: OK: shim and reference agree"),
+        "{out}"
+    );
+    assert_no_work_dirs(&real);
 }
 
-/// An object that differs where the wrapper reports a rule fired is excused
-/// and listed; the same change on a C object would not be.
+/// A wrapper that runs the real shim (so its rules fire and are reported)
+/// but drops the IR compile's `-mllvm` pairs: the object's code changes, and
+/// no rule that fired excuses it.
 #[test]
-fn a_difference_where_a_rule_fired_is_listed_not_failed() {
+fn a_wrapper_that_drops_the_mllvm_pairs_is_caught_where_a_rule_fired() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let wrapper = tmp.path().join("ir-O1");
-    // -O1 on IR compiles only, and a KBUILD_SHIM_REPORT line naming the output.
-    write_exe(
-        &wrapper,
-        r#"#!/bin/sh
-out='' prev='' ir=0
-for a in "$@"; do
-	[ "$prev" = -o ] && out=$a
-	case $a in *.bc) [ "$prev" = -o ] || ir=1 ;; esac
-	prev=$a
-done
-if [ "$ir" = 1 ]; then
-	printf '{"time":1,"cwd":"%s","role":"cc","output":"%s","rules":["test-O1"],"removed":[],"added":["-O1"],"gate":null}\n' "$PWD" "$out" >>"$KBUILD_SHIM_REPORT"
-	exec "$@" -O1
-fi
-exec "$@"
-"#,
+    let w = wrapper(
+        tmp.path(),
+        "drop-mllvm",
+        &format!(
+            "for a in \"$@\"; do shift; case $a in -mllvm|-trap-unreachable|-no-trap-after-noreturn) ;; *) set -- \"$@\" \"$a\" ;; esac; done\nexec {SHIM} \"$@\"\n"
+        ),
     );
     let o = compare(
         tmp.path(),
         &[
             os("--shim"),
-            wrapper.as_os_str(),
+            w.as_os_str(),
             os(&src),
             os("lib/"),
             os("rust/"),
         ],
     );
     let out = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
-    assert_eq!(row(&out, "  differing where a rule fired"), "1", "{out}");
-    assert_eq!(row(&out, "  differing"), "0", "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
     assert!(
-        out.lines()
-            .any(|l| l == "differs where a rule fired: rust/helpers.o (rules: test-O1)"),
+        row(&out, "rules fired").contains("ir-add-no-unused-argument 1"),
         "{out}"
     );
-    assert_eq!(
-        row(&out, "rules fired"),
-        "in 1 commands: test-O1 1",
-        "{out}"
+    assert_eq!(differs(&out), ["rust/helpers.o"], "{out}");
+    assert!(out.contains("result: DIFFERENT: 1 of "), "{out}");
+}
+
+/// Only a `.s` target changes (-O1 with -S), and the wrapper writes a report
+/// line without an output: the file is named, the line shown as such.
+#[test]
+fn a_wrapper_that_changes_only_an_assembly_target_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let w = wrapper(
+        tmp.path(),
+        "s-O1",
+        "case \" $* \" in *' -S '*)\n\tprintf '{\"time\":1,\"cwd\":\"%s\",\"role\":\"cc\",\"rules\":[\"test-O1\"]}\\n' \"$PWD\" >>\"$KBUILD_SHIM_REPORT\"\n\texec \"$@\" -O1 ;;\nesac\nexec \"$@\"\n",
     );
+    let o = compare(
+        tmp.path(),
+        &[os("--shim"), w.as_os_str(), os(&src), os("lib/")],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert_eq!(differs(&out), ["lib/sort.s"], "{out}");
     assert!(
-        out.contains("result: OK: 1 objects differ, each where a shim rule fired"),
+        out.lines().any(|l| l == "rule fired: (no output): test-O1"),
         "{out}"
     );
 }
 
-/// A build that fails only through the wrapper is a difference (exit 1);
-/// a plain build that fails is bad input (exit 2): nothing to compare.
+/// M=: the module is built against each tree; the real shim equals the
+/// reference, a wrapper that changes only the module's `.ko` is caught.
 #[test]
-fn a_failing_build_is_reported() {
+fn an_out_of_tree_module_is_compared() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let wrapper = tmp.path().join("fail-sort");
-    write_exe(
-        &wrapper,
-        "#!/bin/sh\ncase \" $* \" in *sort.c*) echo 'wrapper: refused' >&2; exit 1 ;; esac\nexec \"$@\"\n",
+    let module = fake_module(tmp.path(), "hello");
+    let m = format!("M={}", module.display());
+    let o = compare(
+        tmp.path(),
+        &[os("--shim"), os(SHIM), os(&src), os(&m), os("FOO=bar")],
     );
-    let o = compare(tmp.path(), &[os("--shim"), wrapper.as_os_str(), os(&src)]);
     let out = stdout(&o);
-    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
-    assert!(
-        row(&out, "shim build").starts_with("FAILED (make exit 2"),
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    // modules_prepare: .config, scripts/module.lds; M=: Kbuild, hello.{c,o,ko},
+    // 2 .cmd, ir.bc and ir.o (an IR compile run in the module directory)
+    assert_eq!(row(&out, "files compared"), "10", "{out}");
+    assert_eq!(
+        row(&out, "  of kinds"),
+        "1 (no suffix), 1 .bc, 1 .c, 2 .cmd, 1 .config, 1 .ko, 1 .lds, 2 .o",
         "{out}"
     );
+    // the report's output, relative to its cwd in the module copy
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("rule fired: M=: ir.o: ") && l.contains("ir-drop-Wp")),
+        "{out}"
+    );
+    assert!(out.lines().next().unwrap().contains(", FOO=bar"), "{out}");
+    let w = wrapper(
+        tmp.path(),
+        "ko-byte",
+        "case \" $* \" in *'.ko '*) \"$@\" || exit; for a; do case $a in *.ko) printf x >>\"$a\" ;; esac; done; exit 0 ;; esac\nexec \"$@\"\n",
+    );
+    let o = compare(tmp.path(), &[os("--shim"), w.as_os_str(), os(&src), os(&m)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert_eq!(differs(&out), ["M=: hello.ko"], "{out}");
+    // the module directory itself was never written to
+    assert!(!module.join("hello.o").exists());
+    assert_no_work_dirs(tmp.path());
+}
+
+/// With inlining off, the shim copies a Rust object instead of its
+/// single-object `ld -r` (v2 rules), as upstream's gate skips it: equal to
+/// the reference (the plain build, which links, is not). A wrapper that
+/// makes the shim link anyway is caught.
+#[test]
+fn the_gated_copy_equals_the_reference_and_linking_instead_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let o = compare(
+        tmp.path(),
+        &[os("--shim"), os(SHIM), os(&src), os("rustoff/")],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(
+        row(&out, "rules fired").contains("ld-single-copy 1"),
+        "{out}"
+    );
+    assert!(
+        row(&out, "plain build").starts_with("builds; 1 files differ"),
+        "{out}"
+    );
+    let w = wrapper(
+        tmp.path(),
+        "link-anyway",
+        &format!("KBUILD_SHIM_INLINE_HELPERS=y exec {SHIM} \"$@\"\n"),
+    );
+    let o = compare(
+        tmp.path(),
+        &[os("--shim"), w.as_os_str(), os(&src), os("rustoff/")],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert_eq!(differs(&out), ["rustoff/mini.o"], "{out}");
+}
+
+/// The wrapper's masquerade directory in the caller's PATH would run the
+/// plain and reference builds through it: refused before any build.
+#[test]
+fn a_masquerade_directory_in_path_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let dir = tmp.path().join("shimdir");
+    std::fs::create_dir(&dir).unwrap();
+    for t in ["clang-22", "ld.lld-22"] {
+        std::os::unix::fs::symlink(SHIM, dir.join(t)).unwrap();
+    }
+    compare(tmp.path(), &[]); // sets up tmp/bin
+    let path = path_with(&[dir.as_path(), tmp.path().join("bin").as_path()]);
+    let o = compare_cmd(tmp.path(), &[os("--shim"), os(SHIM), os(&src)], Some(&path))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{}\n{err}", stdout(&o));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("PATH holds '{}'", dir.display())),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+    assert_no_work_dirs(tmp.path());
+}
+
+/// A plain build that fails (clang's unused-argument error under -Werror)
+/// is reported with its first error while shim and reference agree; a
+/// build that fails only through the wrapper is a difference; both failing
+/// is exit 2.
+#[test]
+fn failing_builds_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let o = compare(
+        tmp.path(),
+        &[
+            os("--shim"),
+            os(SHIM),
+            os(&src),
+            os("rust/"),
+            os("WERROR=1"),
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    let plain = row(&out, "plain build");
+    assert!(plain.starts_with("fails: "), "{out}");
+    assert!(
+        plain.contains("argument unused during compilation"),
+        "{out}"
+    );
+    assert!(out.contains("result: OK: plain fails: "), "{out}");
+    assert!(out.contains(" — shim and reference agree"), "{out}");
+
+    let w = wrapper(
+        tmp.path(),
+        "fail-sort",
+        "case \" $* \" in *sort.c*) echo 'wrapper: refused' >&2; exit 1 ;; esac\nexec \"$@\"\n",
+    );
+    let o = compare(tmp.path(), &[os("--shim"), w.as_os_str(), os(&src)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    assert!(row(&out, "shim build").starts_with("FAILED: "), "{out}");
     assert!(out.contains("result: DIFFERENT: the build through the shim failed"));
     assert!(stderr(&o).contains("wrapper: refused"), "{}", stderr(&o));
 
     std::fs::write(src.join("lib/sort.c"), "this is not C\n").unwrap();
     let o = compare(tmp.path(), &[os("--shim"), os(SHIM), os(&src)]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let last = stderr(&o).lines().last().unwrap_or_default().to_owned();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let last = err.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("kbuild-compare: the plain build failed (make exit 2)"),
-        "{}",
-        stderr(&o)
+        last.starts_with("kbuild-compare: the reference and the shim build both failed"),
+        "{err}"
     );
-    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(last.contains("error:"), "{err}");
+    assert_no_work_dirs(tmp.path());
+}
+
+/// randconfig: one KCONFIG_SEED for every build, so .config agrees.
+#[test]
+fn randconfig_gets_one_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let o = compare(
+        tmp.path(),
+        &[
+            os("--config"),
+            os("randconfig"),
+            os("--no-plain"),
+            os("--shim"),
+            os(SHIM),
+            os(&src),
+            os("init/"),
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains("config randconfig KCONFIG_SEED="), "{out}");
+    assert_eq!(row(&out, "plain build"), "not built (--no-plain)", "{out}");
+    assert!(!out.contains("build time plain"), "{out}");
+}
+
+/// SIGTERM during a build stops make and everything it started within
+/// seconds, and leaves no work directory.
+#[test]
+fn sigterm_stops_the_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let pidfile = tmp.path().join("sleeper.pid");
+    let w = wrapper(
+        tmp.path(),
+        "slow",
+        &format!(
+            "case \" $* \" in *sort.c*) echo $$ >{0}.tmp; mv {0}.tmp {0}; exec sleep 60 ;; esac\nexec \"$@\"\n",
+            pidfile.display()
+        ),
+    );
+    let mut child = compare_cmd(
+        tmp.path(),
+        &[os("--no-plain"), os("--shim"), w.as_os_str(), os(&src)],
+        None,
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    while !pidfile.exists() {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "the slow compile never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sleeper: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let t1 = std::time::Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(t1.elapsed().as_secs() < 10, "took {:?}", t1.elapsed());
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    // gone, or a zombie not yet reaped by init
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+    let state = state
+        .rsplit_once(") ")
+        .map(|(_, r)| &r[..1])
+        .unwrap_or("gone");
+    assert!(
+        state == "gone" || state == "Z",
+        "the build's sleep {sleeper} still runs (state {state})"
+    );
+    assert_no_work_dirs(tmp.path());
+}
+
+/// Without cmp, nothing is built: one line, exit 2, at once.
+#[test]
+fn a_missing_tool_is_found_before_building() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let bin = tmp.path().join("nocmp");
+    std::fs::create_dir(&bin).unwrap();
+    for dir in ["/usr/local/bin", "/usr/bin", "/bin"] {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            if name != "cmp" && !bin.join(&name).exists() {
+                std::os::unix::fs::symlink(e.path(), bin.join(&name)).unwrap();
+            }
+        }
+    }
+    let o = compare_cmd(
+        tmp.path(),
+        &[os("--shim"), os(SHIM), os(&src)],
+        Some(bin.as_os_str()),
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("'cmp' not found"), "{err}");
     assert_no_work_dirs(tmp.path());
 }
 
@@ -420,6 +752,10 @@ fn bad_usage_is_one_line_and_exit_2() {
             "--config 'bogus' is neither an existing file nor a config target",
         ),
         (
+            vec!["--config".into(), "menuconfig".into(), s(&src)],
+            "--config 'menuconfig' is interactive",
+        ),
+        (
             vec!["--llvm".into(), "22".into(), s(&src)],
             "bad --llvm '22'",
         ),
@@ -449,7 +785,19 @@ fn bad_usage_is_one_line_and_exit_2() {
             vec!["--keep".into(), s(&full), s(&src)],
             "exists and is not an empty directory",
         ),
-        (vec![s(&src), "V=1".into()], "bad make target 'V=1'"),
+        (vec![s(&src), "-j4".into()], "unknown option '-j4'"),
+        (
+            vec![s(&src), "O=/x".into()],
+            "'O=/x': kbuild-compare sets O",
+        ),
+        (
+            vec![s(&src), format!("M={}", missing.display()).into()],
+            "is not a directory",
+        ),
+        (
+            vec![s(&src), format!("M={}", full.display()).into()],
+            "has no Makefile or Kbuild",
+        ),
     ];
     for (args, want) in cases {
         let argv: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
