@@ -109,17 +109,7 @@ fn make_install_and_uninstall_into_destdir() {
     make_in_root(&["install", "PREFIX=/usr", &destdir, &format!("BIN={SHIM}")]);
 
     let usr = dest.path().join("usr");
-    let mut want: Vec<PathBuf> = vec![
-        "bin/kbuild-shim".into(),
-        "share/doc/kbuild-shim/README.md".into(),
-        "share/man/man1/kbuild-shim.1".into(),
-    ];
-    want.extend(
-        LINKS
-            .iter()
-            .map(|n| PathBuf::from("lib/kbuild-shim/bin").join(n)),
-    );
-    want.sort();
+    let want = installed_files();
     assert_eq!(files(&usr), want);
     for n in LINKS {
         let link = usr.join("lib/kbuild-shim/bin").join(n);
@@ -391,17 +381,7 @@ fn install_and_uninstall_quote_paths_with_spaces() {
         cleanup("make install");
         check(&o, &format!("make install {prefix_arg} {destdir}"));
         let root = dest.join(prefix.trim_start_matches('/'));
-        let mut want: Vec<PathBuf> = vec![
-            "bin/kbuild-shim".into(),
-            "share/doc/kbuild-shim/README.md".into(),
-            "share/man/man1/kbuild-shim.1".into(),
-        ];
-        want.extend(
-            LINKS
-                .iter()
-                .map(|n| PathBuf::from("lib/kbuild-shim/bin").join(n)),
-        );
-        want.sort();
+        let want = installed_files();
         assert_eq!(files(&root), want, "{prefix}");
         assert_eq!(
             std::fs::read(root.join("bin/kbuild-shim")).unwrap(),
@@ -472,4 +452,21 @@ fn install_and_uninstall_quote_paths_with_spaces() {
             assert_eq!(files(d.path()), Vec::<PathBuf>::new(), "{var} {target}");
         }
     }
+}
+
+/// What `make install` puts under the prefix, sorted: the binary, the docs
+/// and one masquerade link per name.
+fn installed_files() -> Vec<PathBuf> {
+    let mut want: Vec<PathBuf> = vec![
+        "bin/kbuild-shim".into(),
+        "share/doc/kbuild-shim/README.md".into(),
+        "share/man/man1/kbuild-shim.1".into(),
+    ];
+    want.extend(
+        LINKS
+            .iter()
+            .map(|n| PathBuf::from("lib/kbuild-shim/bin").join(n)),
+    );
+    want.sort();
+    want
 }
