@@ -1,7 +1,8 @@
 //! How the shim was invoked: prefix or masquerade mode, the tool's role, and
 //! every option of the shim's own (`--explain`, `--demo`, `--doctor`,
-//! `--report`, …). The one place own options are parsed; the tools behind
-//! them are in [`crate::tools`], which this module does not import.
+//! `--report`, …). The one place own options are parsed, but for the many
+//! of `--compare`, handed on as they are; the tools behind them are in
+//! [`crate::tools`], which this module does not import.
 
 use crate::{code, fail};
 use std::ffi::{OsStr, OsString};
@@ -102,6 +103,9 @@ pub enum ToolRequest {
     Doctor { kernel: Option<PathBuf> },
     /// `kbuild-shim --report FILE`: summarise a `KBUILD_SHIM_REPORT` file.
     Report { file: PathBuf },
+    /// `kbuild-shim --compare …`: the arguments after `--compare`, parsed by
+    /// `tools::compare` (kbuild-compare's options are many, and off the hot path).
+    Compare { args: Vec<OsString> },
 }
 
 pub const USAGE: &str = "usage: kbuild-shim [--explain] <tool> [args...]; see kbuild-shim --help";
@@ -132,6 +136,11 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
     }
     if argv.first().is_some_and(|a| a == "--doctor") {
         return parse_doctor(&argv[1..]);
+    }
+    if argv.first().is_some_and(|a| a == "--compare") {
+        return Ok(Request::Tool(ToolRequest::Compare {
+            args: argv.split_off(1),
+        }));
     }
     if argv.first().is_some_and(|a| a == "--report") {
         return match &argv[1..] {
@@ -168,6 +177,12 @@ pub fn parse(mut argv: Vec<OsString>) -> anyhow::Result<Request> {
                 return Err(fail(
                     code::USAGE,
                     format!("--doctor must be the first option ({DOCTOR_USAGE})"),
+                ))
+            }
+            Some("--compare") => {
+                return Err(fail(
+                    code::USAGE,
+                    "--compare must be the first option (usage: kbuild-shim --compare [options] SRC [TARGET|VAR=VALUE...])",
                 ))
             }
             Some("--") => match rest.next() {

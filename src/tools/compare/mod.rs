@@ -1,0 +1,365 @@
+//! `kbuild-shim --compare` (and `wrapper-scripts/kbuild-compare`, which
+//! forwards here): builds the same kernel targets, and an out-of-tree module
+//! with `M=DIR`, in one object directory three times — plain, a reference
+//! with upstream's proposed fixes (a generated sh wrapper sharing no code
+//! with the shim), and through the wrapper under test — and passes only when
+//! every file the reference and the wrapper build wrote is byte-identical
+//! (`.cmd` files less the wrappers' words). docs/kernel-compare.md explains
+//! the three builds. Exit 0: identical; 1: a difference, or only one of the
+//! two built; 2: bad usage or input, or both failed.
+
+mod build;
+mod fired;
+mod options;
+mod setup;
+mod table;
+mod trees;
+mod workdir;
+
+use crate::{code, exit_code_of, fail};
+use build::{first_error, Common, Interrupted};
+use options::Parsed;
+use setup::Config;
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use trees::Side;
+
+/// Runs the comparison; returns the exit code (errors printed as one line).
+pub fn run(args: &[OsString]) -> u8 {
+    match compare(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kbuild-compare: {e:#}");
+            exit_code_of(&e)
+        }
+    }
+}
+
+fn say(msg: &str) {
+    eprintln!("kbuild-compare: {msg}");
+}
+
+fn usage_error(msg: impl Into<String>) -> anyhow::Error {
+    fail(code::USAGE, msg)
+}
+
+/// Fixed identity, so that the files that embed it agree between the builds.
+const IDENTITY: [(&str, &str); 4] = [
+    ("KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 2026"),
+    ("KBUILD_BUILD_USER", "kbuild-compare"),
+    ("KBUILD_BUILD_HOST", "kbuild-compare"),
+    ("KBUILD_BUILD_VERSION", "1"),
+];
+
+fn compare(args: &[OsString]) -> anyhow::Result<u8> {
+    let o = match options::parse(args)? {
+        Parsed::Help => {
+            print!("{}", options::USAGE);
+            return Ok(0);
+        }
+        Parsed::Run(o) => o,
+    };
+    let path_env = std::env::var_os("PATH").unwrap_or_default();
+    let module = o.module.as_deref().map(setup::module).transpose()?;
+    let source = setup::source(&o.src, &path_env)?;
+    let config = Config::of(&o.config)?;
+    let wrapper = setup::wrapper(&o, &path_env)?;
+    let tools = setup::real_tools(&o, &path_env, &wrapper)?;
+
+    // One configuration for every build: randconfig gets one KCONFIG_SEED.
+    let mut env: Vec<(OsString, Option<OsString>)> = std::env::vars_os()
+        .filter(|(k, _)| k.as_bytes().starts_with(b"KBUILD_SHIM_"))
+        .map(|(k, _)| (k, None))
+        .collect();
+    env.extend(IDENTITY.iter().map(|(k, v)| (k.into(), Some(v.into()))));
+    let mut seed = None;
+    if config.target() == "randconfig" {
+        let from_vars = o
+            .vars
+            .iter()
+            .rev()
+            .find_map(|v| v.strip_prefix("KCONFIG_SEED="));
+        let s = from_vars
+            .map(str::to_owned)
+            .or_else(|| std::env::var("KCONFIG_SEED").ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(random_seed);
+        env.push(("KCONFIG_SEED".into(), Some(s.clone().into())));
+        seed = Some(s);
+    }
+
+    let work = workdir::work_dir(o.keep.as_deref())?;
+    build::catch_signals();
+    let ctx = Context {
+        o: &o,
+        module,
+        source,
+        config,
+        wrapper,
+        tools,
+        env,
+        seed,
+    };
+    match ctx.run(&work.path) {
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            let Some(Interrupted(sig)) = e.downcast_ref::<Interrupted>() else {
+                unreachable!()
+            };
+            say("interrupted; the builds were stopped");
+            if work.keep {
+                // Nothing a later look could take for a finished build.
+                for d in [
+                    "obj",
+                    "mod",
+                    "plain",
+                    "reference",
+                    "shim",
+                    "plain-mod",
+                    "reference-mod",
+                    "shim-mod",
+                ] {
+                    let _ = std::fs::remove_dir_all(work.path.join(d));
+                }
+                let _ = std::fs::write(
+                    work.path.join("INTERRUPTED"),
+                    "interrupted: the builds were removed\n",
+                );
+            }
+            Ok(128 + *sig as u8)
+        }
+        result => {
+            if work.keep {
+                say(&format!("kept {}", work.path.display()));
+            }
+            result
+        }
+    }
+}
+
+fn random_seed() -> String {
+    let mut b = [0u8; 4];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    u32::from_ne_bytes(b).to_string()
+}
+
+struct Context<'a> {
+    o: &'a options::Options,
+    module: Option<PathBuf>,
+    source: setup::Source,
+    config: Config,
+    wrapper: setup::Wrapper,
+    tools: setup::RealTools,
+    env: Vec<(OsString, Option<OsString>)>,
+    seed: Option<String>,
+}
+
+fn kv(k: &str, v: impl AsRef<OsStr>) -> OsString {
+    let mut s = OsString::from(k);
+    s.push("=");
+    s.push(v);
+    s
+}
+
+impl Context<'_> {
+    fn run(self, work: &Path) -> anyhow::Result<u8> {
+        let o = self.o;
+        let src = match &self.source {
+            setup::Source::Tree(s) => s.clone(),
+            setup::Source::Tarball(t) => unpack(t, work)?,
+        };
+        let (cc, ld) = (&self.tools.cc, &self.tools.ld);
+        let report = work.join("report.jsonl");
+        let c = Common {
+            work: work.to_owned(),
+            make_vars: [
+                "-C".into(),
+                src.clone().into_os_string(),
+                kv("O", work.join("obj")),
+                kv("ARCH", &o.arch),
+                kv("LLVM", &o.llvm),
+            ]
+            .into_iter()
+            .chain((o.arch == "um").then(|| "SUBARCH=x86".into()))
+            .chain(o.vars.iter().map(OsString::from))
+            .collect(),
+            config: self.config.clone(),
+            targets: o.targets.clone(),
+            module: self.module.clone(),
+            jobs: std::thread::available_parallelism().map_or(2, usize::from),
+            env: self.env.clone(),
+        };
+        let reference = workdir::write_reference(work)?;
+        let ref_str = reference.display().to_string();
+        let ref_make = vec![format!("CC={ref_str} {cc}"), format!("LD={ref_str} {ld}")];
+        let shim_str = self.wrapper.text();
+        let path_env = std::env::var_os("PATH").unwrap_or_default();
+        let mut shim_env = vec![("KBUILD_SHIM_REPORT".into(), report.clone().into_os_string())];
+        let (mode, shim_make) = if o.masquerade {
+            let bin = work.join("bin");
+            workdir::masquerade_dir(
+                &bin,
+                Path::new(&self.wrapper.words[0]),
+                self.tools.version.as_deref(),
+            )?;
+            let path = workdir::path_with_first(&bin, &path_env);
+            // A comparison in which the shim never ran would prove nothing.
+            let found = crate::tools::toolchain::find_in(&path, cc, None);
+            if found.as_deref() != Some(&bin.join(cc)) {
+                return Err(usage_error(format!(
+                    "with {} first in PATH, '{cc}' is '{}', not the shim",
+                    bin.display(),
+                    found.unwrap_or_default().display()
+                )));
+            }
+            shim_env.push(("PATH".into(), path));
+            (
+                format!(
+                    "masquerade mode ({} first in PATH -> {})",
+                    bin.display(),
+                    self.wrapper.words[0]
+                ),
+                Vec::new(),
+            )
+        } else {
+            (
+                format!("prefix mode (CC=\"{shim_str} {cc}\" LD=\"{shim_str} {ld}\")"),
+                vec![format!("CC={shim_str} {cc}"), format!("LD={shim_str} {ld}")],
+            )
+        };
+
+        let cc_shown = self.tools.cc_shown();
+        say(&format!(
+            "plain and reference builds run {cc_shown}; the shim build runs in {mode}"
+        ));
+        let plain = if o.plain {
+            Some(build::build(&c, "plain", &[], &[])?)
+        } else {
+            None
+        };
+        let refb = build::build(&c, "reference", &[], &ref_make)?;
+        let shim = build::build(&c, "shim", &shim_env, &shim_make)?;
+
+        // --- compare ---
+        let (r, s) = (work.join("reference"), work.join("shim"));
+        let ref_words = format!("{ref_str} ");
+        let shim_words = format!("{shim_str} ");
+        // The trees (and, with M=, the module's), each named as `differs:` names it.
+        let pairs = |x: &Path, y: &Path| {
+            let mut v = vec![(x.to_owned(), y.to_owned(), "")];
+            if self.module.is_some() {
+                v.push((with_mod(x), with_mod(y), "M=: "));
+            }
+            v
+        };
+        let both = refb.failed.is_none() && shim.failed.is_none();
+        let mut cmp = trees::Comparison::default();
+        let (mut n_ref_wrapped, mut n_wrapped) = (0, 0);
+        if both {
+            let shim_side = (!o.masquerade).then_some(shim_words.as_bytes());
+            for (a, b, label) in pairs(&r, &s) {
+                let a = Side {
+                    root: &a,
+                    words: Some(ref_words.as_bytes()),
+                };
+                let b = Side {
+                    root: &b,
+                    words: shim_side,
+                };
+                cmp.add(trees::compare(&a, &b, label, false)?);
+            }
+            let (refs, shims): (Vec<_>, Vec<_>) =
+                pairs(&r, &s).into_iter().map(|(a, b, _)| (a, b)).unzip();
+            n_ref_wrapped = trees::naming(&refs, ref_words.as_bytes())?;
+            if !o.masquerade {
+                n_wrapped = trees::naming(&shims, shim_words.as_bytes())?;
+            }
+        }
+        // The plain build, for information: its files against the
+        // reference's, .cmd files aside (the reference's name its wrapper).
+        let plain_state = match &plain {
+            None => "not built (--no-plain)".to_owned(),
+            Some(p) if p.failed.is_some() => format!("fails: {}", first_error(&p.log)),
+            Some(_) if refb.failed.is_none() => {
+                let mut n = 0;
+                for (a, b, label) in pairs(&r, &work.join("plain")) {
+                    let (a, b) = (
+                        Side {
+                            root: &a,
+                            words: None,
+                        },
+                        Side {
+                            root: &b,
+                            words: None,
+                        },
+                    );
+                    n += trees::compare(&a, &b, label, true)?.differing.len();
+                }
+                format!("builds; {n} files differ from the reference (.cmd files aside)")
+            }
+            Some(_) => "builds".to_owned(),
+        };
+        let fired = fired::read(&report, &work.join("obj"), &work.join("mod"));
+
+        table::print(table::Results {
+            o,
+            config: &self.config,
+            seed: self.seed.as_deref(),
+            module: self.module.as_deref(),
+            cc_shown,
+            ref_str,
+            cc,
+            ld,
+            mode,
+            plain_state,
+            plain,
+            refb,
+            shim,
+            both,
+            cmp,
+            n_ref_wrapped,
+            n_wrapped,
+            fired,
+            r,
+            s,
+        })
+    }
+}
+
+/// `DIR` → `DIR-mod`, where a build's module copy is moved.
+fn with_mod(p: &Path) -> PathBuf {
+    let mut m = p.as_os_str().to_owned();
+    m.push("-mod");
+    m.into()
+}
+
+/// Unpacks a `.tar.xz` of a kernel tree into `work/src`.
+fn unpack(tarball: &Path, work: &Path) -> anyhow::Result<PathBuf> {
+    say(&format!("unpacking {}", tarball.display()));
+    let t0 = std::time::Instant::now();
+    let dir = work.join("src");
+    std::fs::create_dir(&dir)?;
+    let status = build::run(
+        std::process::Command::new("tar")
+            .arg("-xJf")
+            .arg(tarball)
+            .arg("-C")
+            .arg(&dir)
+            .arg("--strip-components=1"),
+        None,
+    )?;
+    if !status.success() {
+        return Err(usage_error(format!(
+            "cannot unpack '{}'",
+            tarball.display()
+        )));
+    }
+    say(&format!("unpacked in {} s", t0.elapsed().as_secs()));
+    if !dir.join("Makefile").is_file() {
+        return Err(usage_error(format!(
+            "'{}' does not hold a kernel source tree (no Makefile in its top directory)",
+            tarball.display()
+        )));
+    }
+    Ok(dir)
+}

@@ -1,0 +1,186 @@
+//! What the tool writes before building: the work directory (its own, a
+//! physical path), the reference wrapper and the masquerade directory.
+
+use super::usage_error;
+use crate::cli::MASQUERADE_LINKS;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// The work directory: ours alone (so no user file is ever touched), as a
+/// physical path. Removed when dropped, unless kept.
+pub struct WorkDir {
+    pub path: PathBuf,
+    pub keep: bool,
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+pub fn work_dir(keep: Option<&Path>) -> anyhow::Result<WorkDir> {
+    let work = match keep {
+        Some(k) => {
+            let occupied = k.exists()
+                && (!k.is_dir() || std::fs::read_dir(k).map_or(true, |mut d| d.next().is_some()));
+            if occupied {
+                return Err(usage_error(format!(
+                    "--keep '{}' exists and is not an empty directory",
+                    k.display()
+                )));
+            }
+            std::fs::create_dir_all(k).map_err(|e| {
+                usage_error(format!(
+                    "cannot create --keep directory '{}': {e}",
+                    k.display()
+                ))
+            })?;
+            WorkDir {
+                path: std::fs::canonicalize(k)?,
+                keep: true,
+            }
+        }
+        None => {
+            let tmp = std::env::var_os("TMPDIR")
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "/tmp".into());
+            let dir = std::fs::canonicalize(&tmp)
+                .ok()
+                .filter(|d| d.is_dir())
+                .ok_or_else(|| {
+                    usage_error(format!(
+                        "TMPDIR '{}' is not a directory",
+                        Path::new(&tmp).display()
+                    ))
+                })?;
+            let t = tempfile::Builder::new()
+                .prefix("kbuild-compare.")
+                .tempdir_in(&dir)
+                .map_err(|e| {
+                    usage_error(format!(
+                        "cannot create a work directory in '{}': {e}",
+                        dir.display()
+                    ))
+                })?;
+            WorkDir {
+                path: t.keep(),
+                keep: false,
+            }
+        }
+    };
+    if work
+        .path
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .any(u8::is_ascii_whitespace)
+    {
+        return Err(usage_error(format!(
+            "the work directory '{}' has a space, which kbuild cannot take",
+            work.path.display()
+        )));
+    }
+    Ok(work)
+}
+
+/// The reference: upstream's proposed fixes as a wrapper of its own, sharing
+/// no code with the shim (docs/kernel-compare.md). Nathan Chancellor's:
+/// `-Wno-unused-command-line-argument` appended to a clang command with a
+/// `.bc` input (a word ending in `.bc` that is not `-o`'s value). Miguel
+/// Ojeda's gate: with `CONFIG_RUST_INLINE_HELPERS` off in
+/// `include/config/auto.conf`, the single-object `ld -r -o DIR/.tmp_NAME
+/// DIR/NAME` of a Rust object (`rustc version` in it) is not run; the object
+/// is copied, as kbuild's following `mv` leaves it unchanged.
+pub const REFERENCE: &str = r#"#!/bin/sh
+tool=$1
+shift
+case ${tool##*/} in
+*clang*)
+	prev='' ir=0
+	for a in "$@"; do
+		case $a in *.bc) [ "$prev" = -o ] || ir=1 ;; esac
+		prev=$a
+	done
+	[ "$ir" = 0 ] || exec "$tool" "$@" -Wno-unused-command-line-argument ;;
+*ld*)
+	if [ -f include/config/auto.conf ] && ! grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' include/config/auto.conf; then
+		prev='' r=0 out='' n=0 in=''
+		for a in "$@"; do
+			if [ "$prev" = -o ]; then out=$a
+			elif [ "$a" = -r ]; then r=1
+			else case $a in -*) ;; *.o) n=$((n + 1)) in=$a ;; esac
+			fi
+			prev=$a
+		done
+		if [ "$r" = 1 ] && [ "$n" = 1 ] && [ "${out##*/}" = ".tmp_${in##*/}" ] &&
+			[ "${out%/*}" = "${in%/*}" ] && grep -q 'rustc version' "$in"; then
+			exec cp -- "$in" "$out"
+		fi
+	fi ;;
+esac
+exec "$tool" "$@"
+"#;
+
+/// Writes the reference wrapper as `work/ref/kbuild-compare-ref`.
+pub fn write_reference(work: &Path) -> anyhow::Result<PathBuf> {
+    let dir = work.join("ref");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("kbuild-compare-ref");
+    std::fs::write(&path, REFERENCE)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(path)
+}
+
+/// A directory of tool-named links to the wrapper (what mkshimdir makes):
+/// `clang`, `ld.lld`, `ld`, and the `-N` names for `--llvm -N`.
+pub fn masquerade_dir(dir: &Path, exe: &Path, version: Option<&str>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in MASQUERADE_LINKS {
+        let name = match (name.strip_suffix("-N"), version) {
+            (Some(base), Some(v)) => format!("{base}-{v}"),
+            (Some(_), None) => continue,
+            (None, _) => name.to_owned(),
+        };
+        std::os::unix::fs::symlink(exe, dir.join(name))?;
+    }
+    Ok(())
+}
+
+/// `PATH` with `dir` first.
+pub fn path_with_first(dir: &Path, path_env: &OsStr) -> OsString {
+    let mut p = dir.as_os_str().to_owned();
+    if !path_env.is_empty() {
+        p.push(":");
+        p.push(path_env);
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_masquerade_directory_has_the_installed_links() {
+        let t = tempfile::tempdir().unwrap();
+        masquerade_dir(
+            &t.path().join("bin"),
+            Path::new("/x/kbuild-shim"),
+            Some("22"),
+        )
+        .unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(t.path().join("bin"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["clang", "clang-22", "ld", "ld.lld", "ld.lld-22"]);
+        let link = std::fs::read_link(t.path().join("bin/ld")).unwrap();
+        assert_eq!(link, Path::new("/x/kbuild-shim"));
+    }
+}
