@@ -635,60 +635,97 @@ fn randconfig_gets_one_seed() {
     assert!(!out.contains("build time plain"), "{out}");
 }
 
-/// SIGTERM during a build stops make and everything it started within
-/// seconds, and leaves no work directory.
+/// SIGTERM (or SIGINT) during a build stops make and everything it started
+/// within seconds; without --keep no work directory is left, with --keep
+/// the builds are removed and an INTERRUPTED file says so.
 #[test]
 fn sigterm_stops_the_build() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let pidfile = tmp.path().join("sleeper.pid");
-    let w = wrapper(
-        tmp.path(),
-        "slow",
-        &format!(
-            "case \" $* \" in *sort.c*) echo $$ >{0}.tmp; mv {0}.tmp {0}; exec sleep 60 ;; esac\nexec \"$@\"\n",
-            pidfile.display()
-        ),
-    );
-    let mut child = compare_cmd(
-        tmp.path(),
-        &[os("--no-plain"), os("--shim"), w.as_os_str(), os(&src)],
-        None,
-    )
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null())
-    .spawn()
-    .unwrap();
-    let t0 = std::time::Instant::now();
-    while !pidfile.exists() {
-        assert!(
-            t0.elapsed().as_secs() < 60,
-            "the slow compile never started"
+    let keep = tmp.path().join("kept");
+    for (sig, kept, code) in [(libc::SIGTERM, false, 143), (libc::SIGINT, true, 130)] {
+        let pidfile = tmp.path().join(format!("sleeper{sig}.pid"));
+        let w = wrapper(
+            tmp.path(),
+            &format!("slow{sig}"),
+            &format!(
+                "case \" $* \" in *sort.c*) echo $$ >{0}.tmp; mv {0}.tmp {0}; exec sleep 60 ;; esac\nexec \"$@\"\n",
+                pidfile.display()
+            ),
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut args = vec![os("--no-plain"), os("--shim"), w.as_os_str(), os(&src)];
+        if kept {
+            args.extend([os("--keep"), keep.as_os_str()]);
+        }
+        let mut child = compare_cmd(tmp.path(), &args, None)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !pidfile.exists() {
+            assert!(
+                t0.elapsed().as_secs() < 60,
+                "the slow compile never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let sleeper: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let t1 = std::time::Instant::now();
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let status = child.wait().unwrap();
+        assert!(t1.elapsed().as_secs() < 10, "took {:?}", t1.elapsed());
+        assert_eq!(status.code(), Some(code), "{status:?}");
+        // gone, or a zombie not yet reaped by init
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+        let state = state
+            .rsplit_once(") ")
+            .map(|(_, r)| &r[..1])
+            .unwrap_or("gone");
+        assert!(
+            state == "gone" || state == "Z",
+            "the build's sleep {sleeper} still runs (state {state})"
+        );
     }
-    let sleeper: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let t1 = std::time::Instant::now();
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
-    assert!(t1.elapsed().as_secs() < 10, "took {:?}", t1.elapsed());
-    assert_eq!(status.code(), Some(143), "{status:?}");
-    // gone, or a zombie not yet reaped by init
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let state = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
-    let state = state
-        .rsplit_once(") ")
-        .map(|(_, r)| &r[..1])
-        .unwrap_or("gone");
-    assert!(
-        state == "gone" || state == "Z",
-        "the build's sleep {sleeper} still runs (state {state})"
-    );
     assert_no_work_dirs(tmp.path());
+    assert!(keep.join("INTERRUPTED").is_file());
+    for d in ["obj", "reference", "shim"] {
+        assert!(!keep.join(d).exists(), "{d} left in the kept directory");
+    }
+}
+
+/// `kbuild-shim --compare` is the tool itself (the script only forwards):
+/// its help, and its errors as one `kbuild-compare:` line.
+#[test]
+fn kbuild_shim_compare_is_the_tool() {
+    let o = shim().args(["--compare", "--help"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("or: kbuild-shim --compare"),
+        "{}",
+        stdout(&o)
+    );
+    let o = shim()
+        .args(["--compare", "--llvm", "22", "src"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "kbuild-compare: bad --llvm '22' (expected -N such as -22, 1, or /path/to/llvm/bin/)\n"
+    );
+    let o = shim().args(["--explain", "--compare"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--compare must be the first option"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Without make, nothing is built: one line, exit 2, at once. (The
