@@ -759,6 +759,52 @@ fn a_missing_tool_is_found_before_building() {
     assert_no_work_dirs(tmp.path());
 }
 
+/// The script forwards to a kbuild-shim that has `--compare`: an older one
+/// first in PATH is passed over for a newer one, and named when it is the
+/// only one (one line, exit 2).
+#[test]
+fn the_script_forwards_to_a_shim_with_compare() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of the script away from any checkout's target/release.
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let script = ws.join("kbuild-compare");
+    std::fs::copy(SCRIPT, &script).unwrap();
+    let old = tmp.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    write_exe(
+        &old.join("kbuild-shim"),
+        "#!/bin/sh\necho \"kbuild-shim: unknown option '$1'\" >&2\nexit 2\n",
+    );
+    let run = |path: &OsStr| {
+        Command::new(&script)
+            .arg("--help")
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let o = run(&path_with(&[old.as_path()]));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no kbuild-shim with --compare"), "{err}");
+    assert!(
+        err.contains(&format!("(too old: '{}/kbuild-shim')", old.display())),
+        "{err}"
+    );
+    // With the new one in the checkout's place, it is used.
+    let release = tmp.path().join("target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::os::unix::fs::symlink(SHIM, release.join("kbuild-shim")).unwrap();
+    let o = run(&path_with(&[old.as_path()]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("usage: kbuild-compare"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn bad_usage_is_one_line_and_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
