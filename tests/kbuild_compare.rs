@@ -536,24 +536,93 @@ fn the_gated_copy_equals_the_reference_and_linking_instead_is_caught() {
 fn a_masquerade_directory_in_path_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let src = fake_kernel(tmp.path(), "linux");
-    let dir = tmp.path().join("shimdir");
-    std::fs::create_dir(&dir).unwrap();
-    for t in ["clang-22", "ld.lld-22"] {
-        std::os::unix::fs::symlink(SHIM, dir.join(t)).unwrap();
-    }
+    // Another kbuild-shim (an installed version), not the wrapper under
+    // test, must not be the plain and reference builds' clang either.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::copy(SHIM, other.join("kbuild-shim")).unwrap();
     compare(tmp.path(), &[]); // sets up tmp/bin
-    let path = path_with(&[dir.as_path(), tmp.path().join("bin").as_path()]);
-    let o = compare_cmd(tmp.path(), &[os("--shim"), os(SHIM), os(&src)], Some(&path))
-        .output()
-        .unwrap();
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{}\n{err}", stdout(&o));
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains(&format!("PATH holds '{}'", dir.display())),
-        "{err}"
+    for (name, target) in [
+        ("shimdir", PathBuf::from(SHIM)),
+        ("otherdir", other.join("kbuild-shim")),
+    ] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        for t in ["clang-22", "ld.lld-22"] {
+            std::os::unix::fs::symlink(&target, dir.join(t)).unwrap();
+        }
+        let path = path_with(&[dir.as_path(), tmp.path().join("bin").as_path()]);
+        let o = compare_cmd(tmp.path(), &[os("--shim"), os(SHIM), os(&src)], Some(&path))
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}\n{err}", stdout(&o));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("PATH holds '{}'", dir.display())),
+            "{err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+    assert_no_work_dirs(tmp.path());
+}
+
+/// A wrapper that only makes an object executable changes no byte, and is
+/// caught all the same.
+#[test]
+fn a_changed_file_mode_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let w = wrapper(
+        tmp.path(),
+        "chmod",
+        "case \" $* \" in *sort.c*) \"$@\" && chmod 755 lib/sort.o; exit ;; esac\nexec \"$@\"\n",
     );
-    assert!(stdout(&o).is_empty());
+    let o = compare(
+        tmp.path(),
+        &[
+            os("--no-plain"),
+            os("--shim"),
+            w.as_os_str(),
+            os(&src),
+            os("lib/"),
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    let d = differs(&out);
+    assert_eq!(d.len(), 1, "{out}");
+    assert!(d[0].starts_with("lib/sort.o (mode 0"), "{out}");
+    assert!(d[0].ends_with(", 0755 in the shim build)"), "{out}");
+}
+
+/// A reader gone from stdout (`| head`): SIGPIPE stops the run through the
+/// interrupted path, so no work directory is left (exit 141).
+#[test]
+fn a_closed_stdout_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fake_kernel(tmp.path(), "linux");
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    // SAFETY: fds[1] is ours; the Command takes it.
+    let write_end = unsafe { <std::process::Stdio as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
+    let o = compare_cmd(
+        tmp.path(),
+        &[
+            os("--no-plain"),
+            os("--shim"),
+            os(SHIM),
+            os(&src),
+            os("init/"),
+        ],
+        None,
+    )
+    .stdout(write_end)
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
     assert_no_work_dirs(tmp.path());
 }
 
@@ -817,6 +886,7 @@ fn bad_usage_is_one_line_and_exit_2() {
     let not_tar = tmp.path().join("linux.zip");
     std::fs::write(&not_tar, "x").unwrap();
     let missing = tmp.path().join("nope");
+    let module = fake_module(tmp.path(), "hello");
     let s = |p: &Path| p.as_os_str().to_owned();
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
         (vec![], "no kernel source given"),
@@ -883,6 +953,26 @@ fn bad_usage_is_one_line_and_exit_2() {
             vec![s(&src), format!("M={}", full.display()).into()],
             "has no Makefile or Kbuild",
         ),
+        (
+            vec![
+                "--keep".into(),
+                s(&module.join("keep")),
+                s(&src),
+                format!("M={}", module.display()).into(),
+            ],
+            "inside M=",
+        ),
+        (
+            vec![
+                std::os::unix::ffi::OsStringExt::from_vec(b"lin\xffux".to_vec()),
+                s(&src),
+            ],
+            "is not UTF-8",
+        ),
+        (
+            vec![s(&src), "KCONFIG_SEED=".into()],
+            "'KCONFIG_SEED=' needs a value",
+        ),
     ];
     for (args, want) in cases {
         let argv: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
@@ -898,5 +988,7 @@ fn bad_usage_is_one_line_and_exit_2() {
         std::fs::read_to_string(full.join("mine.txt")).unwrap(),
         "keep me"
     );
+    // The refused --keep inside the module was never created.
+    assert!(!module.join("keep").exists());
     assert_no_work_dirs(tmp.path());
 }

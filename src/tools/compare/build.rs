@@ -5,6 +5,7 @@
 
 use super::say;
 use super::setup::Config;
+use anyhow::Context as _;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Write;
@@ -21,10 +22,12 @@ extern "C" fn on_signal(sig: libc::c_int) {
     SIGNAL.store(sig, Ordering::SeqCst);
 }
 
-/// From here on SIGINT and SIGTERM are noted, not fatal: the builds are
-/// stopped and the work directory cleaned up before leaving.
+/// From here on SIGINT, SIGTERM, SIGHUP and SIGPIPE are noted, not fatal:
+/// the builds are stopped and the work directory removed before leaving
+/// (a closed terminal or a reader gone from a pipe must not leave make
+/// running).
 pub fn catch_signals() {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE] {
         // SAFETY: the handler only stores to an atomic (async-signal-safe).
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
@@ -60,10 +63,19 @@ pub fn check_signal() -> anyhow::Result<()> {
 /// prints `LABEL: N s, L lines of make output; last: …` every 15 s.
 pub fn run(cmd: &mut Command, progress: Option<(&str, &Path)>) -> anyhow::Result<ExitStatus> {
     check_signal()?;
+    // SAFETY: prctl is async-signal-safe. Should this process die without
+    // cleaning up (SIGKILL), make is told to stop rather than build on.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     let mut child = cmd.stdin(Stdio::null()).process_group(0).spawn()?;
     let pgid = child.id() as libc::pid_t;
     let t0 = Instant::now();
     let mut next_tick = Duration::from_secs(15);
+    let mut tail = LogTail::default();
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(status);
@@ -79,19 +91,57 @@ pub fn run(cmd: &mut Command, progress: Option<(&str, &Path)>) -> anyhow::Result
         if let Some((label, log)) = progress {
             if t0.elapsed() >= next_tick {
                 next_tick += Duration::from_secs(15);
-                let text = std::fs::read(log).unwrap_or_default();
-                let text = String::from_utf8_lossy(&text);
-                let last = text.lines().last().unwrap_or_default();
-                let last: String = last.split_whitespace().collect::<Vec<_>>().join(" ");
+                tail.read(log);
                 say(&format!(
                     "{label}: {} s, {} lines of make output; last: {}",
                     t0.elapsed().as_secs(),
-                    text.lines().count(),
-                    last.chars().take(100).collect::<String>()
+                    tail.lines,
+                    tail.last()
                 ));
             }
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A growing log, read from where the last look stopped (a `V=1` kernel
+/// log runs to hundreds of megabytes).
+#[derive(Default)]
+struct LogTail {
+    pos: u64,
+    lines: u64,
+    /// The last complete line seen, and the start of the next one.
+    last: Vec<u8>,
+    partial: Vec<u8>,
+}
+
+impl LogTail {
+    fn read(&mut self, log: &Path) {
+        use std::io::{Seek, SeekFrom};
+        let Ok(mut f) = File::open(log) else { return };
+        if f.seek(SeekFrom::Start(self.pos)).is_err() {
+            return;
+        }
+        let mut new = Vec::new();
+        let Ok(n) = std::io::Read::read_to_end(&mut f, &mut new) else {
+            return;
+        };
+        self.pos += n as u64;
+        for &b in &new {
+            if b == b'\n' {
+                self.lines += 1;
+                self.last = std::mem::take(&mut self.partial);
+            } else {
+                self.partial.push(b);
+            }
+        }
+    }
+
+    /// The last line, spaces squeezed, cut to 100 characters.
+    fn last(&self) -> String {
+        let text = String::from_utf8_lossy(&self.last);
+        let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        squeezed.chars().take(100).collect()
     }
 }
 
@@ -151,14 +201,16 @@ pub fn build(
     let (obj, module_copy) = (c.obj(), c.mod_dir());
     for d in [&obj, &module_copy] {
         if d.exists() {
-            std::fs::remove_dir_all(d)?;
+            std::fs::remove_dir_all(d)
+                .with_context(|| format!("cannot remove '{}'", d.display()))?;
         }
     }
-    std::fs::create_dir(&obj)?;
+    std::fs::create_dir(&obj).with_context(|| format!("cannot create '{}'", obj.display()))?;
     let log = c.work.join(format!("{name}.log"));
-    File::create(&log)?;
+    File::create(&log).with_context(|| format!("cannot create '{}'", log.display()))?;
     if let Config::File(f) = &c.config {
-        std::fs::copy(f, obj.join(".config"))?;
+        std::fs::copy(f, obj.join(".config"))
+            .with_context(|| format!("cannot copy '{}' into the object tree", f.display()))?;
     }
     if let Some(m) = &c.module {
         copy_tree(m, &module_copy)?;
@@ -187,7 +239,10 @@ pub fn build(
     ));
     let label = format!("{name} build");
     let make = |extra: &[OsString]| -> anyhow::Result<ExitStatus> {
-        let out = File::options().append(true).open(&log)?;
+        let out = File::options()
+            .append(true)
+            .open(&log)
+            .with_context(|| format!("cannot open '{}'", log.display()))?;
         let mut cmd = Command::new("make");
         for (k, v) in &c.env {
             match v {
@@ -231,9 +286,13 @@ pub fn build(
     }
     let wall = t0.elapsed();
     let cpu = children_cpu().saturating_sub(cpu0);
-    std::fs::rename(&obj, c.work.join(name))?;
+    let moved = |from: &Path, to: PathBuf| {
+        std::fs::rename(from, &to)
+            .with_context(|| format!("cannot move '{}' to '{}'", from.display(), to.display()))
+    };
+    moved(&obj, c.work.join(name))?;
     if c.module.is_some() {
-        std::fs::rename(&module_copy, c.work.join(format!("{name}-mod")))?;
+        moved(&module_copy, c.work.join(format!("{name}-mod")))?;
     }
     match &failed {
         Some(why) => {
@@ -284,28 +343,50 @@ pub fn first_error(log: &Path) -> String {
 }
 
 /// `cp -a` of a directory: files (mode and modification time kept),
-/// symlinks as links, subdirectories.
+/// symlinks as links, FIFOs as new FIFOs (never opened: that would wait for
+/// a writer), subdirectories. A socket or device is refused.
 pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
+    use std::os::unix::fs::FileTypeExt;
+    let err = |what: &str, p: &Path, e: std::io::Error| {
+        anyhow::anyhow!("cannot {what} '{}': {e}", p.display())
+    };
+    std::fs::create_dir(to).map_err(|e| err("create", to, e))?;
+    for e in std::fs::read_dir(from).map_err(|e| err("read", from, e))? {
+        let e = e.map_err(|e| err("read", from, e))?;
         let (src, dst) = (e.path(), to.join(e.file_name()));
-        let ty = e.file_type()?;
+        let ty = e.file_type().map_err(|e| err("read", &src, e))?;
         if ty.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+            let target = std::fs::read_link(&src).map_err(|e| err("read", &src, e))?;
+            std::os::unix::fs::symlink(target, &dst).map_err(|e| err("create", &dst, e))?;
         } else if ty.is_dir() {
             copy_tree(&src, &dst)?;
+        } else if ty.is_file() {
+            std::fs::copy(&src, &dst).map_err(|e| err("copy to", &dst, e))?;
+            let mtime = std::fs::metadata(&src)
+                .and_then(|m| m.modified())
+                .map_err(|e| err("read", &src, e))?;
+            // futimens needs ownership, not write permission.
+            File::open(&dst)
+                .and_then(|f| f.set_modified(mtime))
+                .map_err(|e| err("set the time of", &dst, e))?;
+        } else if ty.is_fifo() {
+            let c = std::ffi::CString::new(dst.as_os_str().as_encoded_bytes())?;
+            // SAFETY: mkfifo with a NUL-terminated path.
+            if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+                return Err(err("create", &dst, std::io::Error::last_os_error()));
+            }
+            let mode = std::fs::symlink_metadata(&src).map_err(|e| err("read", &src, e))?;
+            std::fs::set_permissions(&dst, mode.permissions())
+                .map_err(|e| err("set the mode of", &dst, e))?;
         } else {
-            std::fs::copy(&src, &dst)?;
-            let mtime = std::fs::metadata(&src)?.modified()?;
-            File::options()
-                .write(true)
-                .open(&dst)?
-                .set_modified(mtime)?;
+            return Err(super::usage_error(format!(
+                "M=: '{}' is a socket or device, which a module directory should not hold",
+                src.display()
+            )));
         }
     }
-    let meta = std::fs::metadata(from)?;
-    std::fs::set_permissions(to, meta.permissions())?;
+    let meta = std::fs::metadata(from).map_err(|e| err("read", from, e))?;
+    std::fs::set_permissions(to, meta.permissions()).map_err(|e| err("set the mode of", to, e))?;
     Ok(())
 }
 
@@ -344,8 +425,17 @@ mod tests {
         )
         .unwrap();
         std::os::unix::fs::symlink("sub/x.c", a.join("l")).unwrap();
+        // A FIFO is made anew, never opened (that would wait for a writer).
+        let fifo =
+            std::ffi::CString::new(a.join("fifo").into_os_string().into_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o640) }, 0);
         copy_tree(&a, &t.path().join("b")).unwrap();
         let b = t.path().join("b");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(b.join("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
         assert_eq!(
             std::fs::read_link(b.join("l")).unwrap(),
             Path::new("sub/x.c")

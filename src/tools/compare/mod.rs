@@ -8,6 +8,16 @@
 //! the three builds. Exit 0: identical; 1: a difference, or only one of the
 //! two built; 2: bad usage or input, or both failed.
 
+/// A line on stdout. A write error (a reader gone from a pipe) is not a
+/// panic: SIGPIPE is caught, and the run ends through the interrupted path,
+/// which stops make and removes the work directory.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod build;
 mod fired;
 mod options;
@@ -31,14 +41,16 @@ pub fn run(args: &[OsString]) -> u8 {
     match compare(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kbuild-compare: {e:#}");
+            say(&format!("{e:#}"));
             exit_code_of(&e)
         }
     }
 }
 
+/// A progress line on stderr (never a panic, as [`out`]).
 fn say(msg: &str) {
-    eprintln!("kbuild-compare: {msg}");
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "kbuild-compare: {msg}");
 }
 
 fn usage_error(msg: impl Into<String>) -> anyhow::Error {
@@ -89,8 +101,15 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
         seed = Some(s);
     }
 
-    let work = workdir::work_dir(o.keep.as_deref())?;
     build::catch_signals();
+    let mut outside: Vec<(&str, &Path)> = Vec::new();
+    if let setup::Source::Tree(src) = &source {
+        outside.push(("SRC", src));
+    }
+    if let Some(m) = &module {
+        outside.push(("M=", m));
+    }
+    let work = workdir::work_dir(o.keep.as_deref(), &outside)?;
     let ctx = Context {
         o: &o,
         module,
@@ -101,41 +120,42 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
         env,
         seed,
     };
-    match ctx.run(&work.path) {
-        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
-            let Some(Interrupted(sig)) = e.downcast_ref::<Interrupted>() else {
-                unreachable!()
-            };
-            say("interrupted; the builds were stopped");
-            if work.keep {
-                // Nothing a later look could take for a finished build.
-                for d in [
-                    "obj",
-                    "mod",
-                    "plain",
-                    "reference",
-                    "shim",
-                    "plain-mod",
-                    "reference-mod",
-                    "shim-mod",
-                ] {
-                    let _ = std::fs::remove_dir_all(work.path.join(d));
-                }
-                let _ = std::fs::write(
-                    work.path.join("INTERRUPTED"),
-                    "interrupted: the builds were removed\n",
-                );
-            }
-            Ok(128 + *sig as u8)
+    // A signal that arrives while the table is printed still ends the run
+    // as interrupted.
+    let result = build::check_signal()
+        .and_then(|()| ctx.run(&work.path))
+        .and_then(|code| build::check_signal().map(|()| code));
+    let sig = match &result {
+        Err(e) => e.downcast_ref::<Interrupted>().map(|i| i.0),
+        Ok(_) => None,
+    };
+    let Some(sig) = sig else {
+        if work.keep {
+            say(&format!("kept {}", work.path.display()));
         }
-        result => {
-            if work.keep {
-                say(&format!("kept {}", work.path.display()));
-            }
-            result
+        return result;
+    };
+    say("interrupted; the builds were stopped");
+    if work.keep {
+        // Nothing a later look could take for a finished build.
+        for d in ["obj", "mod"].into_iter().map(String::from).chain(
+            BUILDS
+                .iter()
+                .flat_map(|b| [b.to_string(), format!("{b}-mod")]),
+        ) {
+            let _ = std::fs::remove_dir_all(work.path.join(d));
         }
+        let _ = std::fs::write(
+            work.path.join("INTERRUPTED"),
+            "interrupted: the builds were removed\n",
+        );
     }
+    Ok(128u8.saturating_add(sig as u8))
 }
+
+/// The three builds, in the order they run; each leaves `work/NAME` (and
+/// `NAME-mod`).
+const BUILDS: [&str; 3] = ["plain", "reference", "shim"];
 
 fn random_seed() -> String {
     let mut b = [0u8; 4];
@@ -233,12 +253,12 @@ impl Context<'_> {
             "plain and reference builds run {cc_shown}; the shim build runs in {mode}"
         ));
         let plain = if o.plain {
-            Some(build::build(&c, "plain", &[], &[])?)
+            Some(build::build(&c, BUILDS[0], &[], &[])?)
         } else {
             None
         };
-        let refb = build::build(&c, "reference", &[], &ref_make)?;
-        let shim = build::build(&c, "shim", &shim_env, &shim_make)?;
+        let refb = build::build(&c, BUILDS[1], &[], &ref_make)?;
+        let shim = build::build(&c, BUILDS[2], &shim_env, &shim_make)?;
 
         // --- compare ---
         let (r, s) = (work.join("reference"), work.join("shim"));
@@ -339,19 +359,28 @@ fn unpack(tarball: &Path, work: &Path) -> anyhow::Result<PathBuf> {
     let t0 = std::time::Instant::now();
     let dir = work.join("src");
     std::fs::create_dir(&dir)?;
+    // tar's output to a log: in a process group of its own it must not
+    // write to the terminal (`stty tostop` would stop it there).
+    let log = work.join("unpack.log");
+    let out = std::fs::File::create(&log)?;
     let status = build::run(
         std::process::Command::new("tar")
             .arg("-xJf")
             .arg(tarball)
             .arg("-C")
             .arg(&dir)
-            .arg("--strip-components=1"),
+            .arg("--strip-components=1")
+            .stdout(out.try_clone()?)
+            .stderr(out),
         None,
     )?;
     if !status.success() {
+        let text = std::fs::read(&log).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
         return Err(usage_error(format!(
-            "cannot unpack '{}'",
-            tarball.display()
+            "cannot unpack '{}': {}",
+            tarball.display(),
+            text.lines().next().unwrap_or("tar failed")
         )));
     }
     say(&format!("unpacked in {} s", t0.elapsed().as_secs()));

@@ -92,6 +92,14 @@ pub fn parse(args: &[OsString]) -> anyhow::Result<Parsed> {
         vars: Vec::new(),
         module: None,
     };
+    // kbuild takes these words into make variables and command lines; a
+    // lossy conversion would hand make another value.
+    if let Some(bad) = args.iter().find(|a| a.to_str().is_none()) {
+        return Err(usage_error(format!(
+            "argument '{}' is not UTF-8, which this tool does not take",
+            bad.to_string_lossy()
+        )));
+    }
     let mut words: Vec<OsString> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -196,6 +204,10 @@ fn classify_word(o: &mut Options, t: String) -> anyhow::Result<()> {
                     "'{t}': kbuild-compare sets {name} itself (see --arch, --llvm, --shim)"
                 )));
             }
+            if name == "KCONFIG_SEED" && value.is_empty() {
+                // conf would pick a random seed in each build.
+                return Err(usage_error("'KCONFIG_SEED=' needs a value"));
+            }
             if name == "M" {
                 o.module = Some(PathBuf::from(value));
             } else {
@@ -213,16 +225,28 @@ fn classify_word(o: &mut Options, t: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The kernel's ARCH for this machine.
+/// The kernel's ARCH for this machine, from `uname -m` as the kernel's
+/// Makefile derives SUBARCH (not the architecture this binary was built for).
 fn host_arch() -> String {
-    match std::env::consts::ARCH {
+    // SAFETY: uname fills the struct it is given.
+    let machine = unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return std::env::consts::ARCH.to_owned();
+        }
+        std::ffi::CStr::from_ptr(u.machine.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    };
+    let m = machine.as_str();
+    match m {
         "x86_64" => "x86_64",
-        "aarch64" => "arm64",
-        "arm" => "arm",
-        "x86" => "i386",
+        "aarch64" | "arm64" => "arm64",
+        _ if m.starts_with("arm") => "arm",
+        "i386" | "i486" | "i586" | "i686" => "i386",
         "riscv64" => "riscv",
         "loongarch64" => "loongarch",
-        other => other,
+        _ => m,
     }
     .to_owned()
 }
@@ -308,6 +332,7 @@ mod tests {
                 "--masquerade needs tools found in PATH",
             ),
             (&[], "no kernel source given"),
+            (&["src", "KCONFIG_SEED="], "'KCONFIG_SEED=' needs a value"),
         ] {
             let e = run(args).unwrap_err().to_string();
             assert!(e.contains(want), "{args:?}: {e}");

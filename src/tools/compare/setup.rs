@@ -28,6 +28,32 @@ pub fn physical(path: &Path) -> anyhow::Result<PathBuf> {
     })
 }
 
+/// `path` as UTF-8: kbuild takes paths in make variables and command lines,
+/// and a lossy conversion would name another file.
+pub fn utf8<'a>(path: &'a Path, what: &str) -> anyhow::Result<&'a str> {
+    path.to_str().ok_or_else(|| {
+        usage_error(format!(
+            "{what}: the path '{}' is not UTF-8, which this tool does not take",
+            path.display()
+        ))
+    })
+}
+
+/// Whether `p` is a kbuild-shim: the wrapper under test, this binary (or a
+/// byte-identical copy), or any file named `kbuild-shim` once every link is
+/// resolved. The plain and reference builds must run none of them: another
+/// shim version in the caller's PATH (the README's masquerade set-up) would
+/// make the yardstick share the code under test.
+fn is_a_shim(p: &Path, w: &Wrapper) -> bool {
+    let Ok(real) = std::fs::canonicalize(p) else {
+        return false;
+    };
+    real == w.real
+        || real.file_name().is_some_and(|n| n == crate::cli::SHIM_NAME)
+        || std::fs::metadata(&real)
+            .is_ok_and(|m| crate::path_search::SelfId::current().is_some_and(|me| me.is(&real, &m)))
+}
+
 /// The wrapper under test as words, the first an absolute path.
 pub struct Wrapper {
     pub words: Vec<String>,
@@ -63,10 +89,13 @@ pub fn wrapper(o: &Options, path_env: &OsStr) -> anyhow::Result<Wrapper> {
         }
         physical(p)?
     } else {
-        find_in(path_env, &w0, None)
-            .ok_or_else(|| usage_error(format!("--shim: '{w0}' not found in PATH")))?
+        // Absolute even when found through a relative PATH entry: the
+        // builds run it from the object directory.
+        let found = find_in(path_env, &w0, None)
+            .ok_or_else(|| usage_error(format!("--shim: '{w0}' not found in PATH")))?;
+        physical(&found)?
     };
-    let shown = exe.to_string_lossy().into_owned();
+    let shown = utf8(&exe, "--shim")?.to_owned();
     if shown.contains(char::is_whitespace) {
         return Err(usage_error(format!(
             "--shim: the path '{shown}' has a space, which kbuild cannot take in CC"
@@ -136,21 +165,18 @@ pub fn real_tools(o: &Options, path_env: &OsStr, w: &Wrapper) -> anyhow::Result<
             dir
         };
         for t in [&cc, &ld] {
-            if t.starts_with('/') {
-                continue;
-            }
-            if std::fs::canonicalize(dir.join(t)).is_ok_and(|r| r == w.real) {
+            if !t.starts_with('/') && is_a_shim(&dir.join(t), w) {
                 return Err(usage_error(format!(
-                    "PATH holds '{}', where '{t}' is the wrapper under test (a masquerade directory); remove it from PATH, so that the plain and reference builds run the real tools",
+                    "PATH holds '{}', where '{t}' is a kbuild-shim (a masquerade directory); remove it from PATH, so that the plain and reference builds run the real tools",
                     dir.display()
                 )));
             }
         }
     }
     for p in &found[1..] {
-        if std::fs::canonicalize(p).is_ok_and(|r| r == w.real) {
+        if is_a_shim(p, w) {
             return Err(usage_error(format!(
-                "'{}' is the wrapper under test; the plain and reference builds need the real tool",
+                "'{}' is a kbuild-shim; the plain and reference builds need the real tool",
                 p.display()
             )));
         }
@@ -183,7 +209,8 @@ pub enum Source {
 pub fn source(src: &Path, path_env: &OsStr) -> anyhow::Result<Source> {
     let shown = src.display();
     if src.is_dir() {
-        let src = physical(src)?;
+        let src = std::fs::canonicalize(src)?;
+        utf8(&src, "SRC")?;
         if !src.join("Makefile").is_file() {
             return Err(usage_error(format!(
                 "SRC '{}' is not a kernel source tree (no Makefile)",
@@ -213,7 +240,9 @@ pub fn source(src: &Path, path_env: &OsStr) -> anyhow::Result<Source> {
                 )));
             }
         }
-        return Ok(Source::Tarball(physical(src)?));
+        let tarball = physical(src)?;
+        utf8(&tarball, "SRC")?;
+        return Ok(Source::Tarball(tarball));
     }
     Err(usage_error(format!("SRC '{shown}' does not exist")))
 }
@@ -227,6 +256,7 @@ pub fn module(dir: &Path) -> anyhow::Result<PathBuf> {
         )));
     }
     let dir = std::fs::canonicalize(dir)?;
+    utf8(&dir, "M=")?;
     if !dir.join("Makefile").is_file() && !dir.join("Kbuild").is_file() {
         return Err(usage_error(format!(
             "M=: '{}' has no Makefile or Kbuild",
@@ -247,7 +277,9 @@ impl Config {
     pub fn of(config: &str) -> anyhow::Result<Config> {
         let path = std::path::Path::new(config);
         if path.is_file() {
-            return Ok(Config::File(physical(path)?));
+            let file = physical(path)?;
+            utf8(&file, "--config")?;
+            return Ok(Config::File(file));
         }
         let plain = config
             .bytes()

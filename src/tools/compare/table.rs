@@ -37,7 +37,7 @@ pub struct Results<'a> {
 }
 
 fn row(label: &str, value: &str) {
-    println!("  {label:<32} {value}");
+    out!("  {label:<32} {value}");
 }
 
 /// Prints the table and returns the exit code: 0 identical, 1 different;
@@ -70,7 +70,7 @@ pub fn print(res: Results) -> anyhow::Result<u8> {
         Config::File(f) => format!("{} (olddefconfig)", f.display()),
         Config::Target(_) => o.config.clone(),
     };
-    println!(
+    out!(
         "kbuild-compare: ARCH={}{} LLVM={} config {cfg_desc}{}, targets: {}{}{}",
         o.arch,
         if o.arch == "um" { " SUBARCH=x86" } else { "" },
@@ -89,9 +89,14 @@ pub fn print(res: Results) -> anyhow::Result<u8> {
             format!(", {}", o.vars.join(" "))
         },
     );
-    println!("kbuild-compare: plain and reference builds run {cc_shown}");
-    println!("kbuild-compare: reference build: CC=\"{ref_str} {cc}\" LD=\"{ref_str} {ld}\" (upstream's proposed fixes)");
-    println!("kbuild-compare: shim build in {mode}");
+    out!("kbuild-compare: plain and reference builds run {cc_shown}");
+    out!("kbuild-compare: reference build: CC=\"{ref_str} {cc}\" LD=\"{ref_str} {ld}\" (upstream's proposed fixes)");
+    out!("kbuild-compare: shim build in {mode}");
+    // Which comparison ran: the script forwards to the first kbuild-shim it
+    // finds, which need not be the wrapper under test.
+    if let Ok(me) = std::env::current_exe() {
+        out!("kbuild-compare: compared by {}", me.display());
+    }
     row("plain build", &plain_state);
     for (name, b) in [("reference build", &refb), ("shim build", &shim)] {
         if b.failed.is_some() {
@@ -143,10 +148,10 @@ pub fn print(res: Results) -> anyhow::Result<u8> {
         ),
     );
     for l in &fired.lines {
-        println!("rule fired: {l}");
+        out!("rule fired: {l}");
     }
     for l in &cmp.differing {
-        println!("differs: {l}");
+        out!("differs: {l}");
     }
     // The first few differing command lines in full, for a quick diagnosis.
     for l in cmp
@@ -163,7 +168,7 @@ pub fn print(res: Results) -> anyhow::Result<u8> {
             let mut dir = root.as_os_str().to_owned();
             dir.push(suffix);
             let path = PathBuf::from(dir).join(f);
-            println!("  {name} {f}: {}", saved_cmd(&path));
+            out!("  {name} {f}: {}", saved_cmd(&path));
         }
     }
 
@@ -172,27 +177,33 @@ pub fn print(res: Results) -> anyhow::Result<u8> {
         Some(p) if p.failed.is_some() => format!("plain fails: {} — ", first_error(&p.log)),
         _ => String::new(),
     };
+    const SHIM_FAILED: &str =
+        "DIFFERENT: the build through the shim failed, the reference built; see the lines above";
+    const REF_FAILED: &str =
+        "DIFFERENT: the reference build failed, the shim's built; see the lines above";
+    const NOT_WRAPPED: &str =
+        "DIFFERENT: no recorded command ran through the wrapper, so nothing was compared";
+    let (files, differing) = (cmp.files(), cmp.differing.len());
     let (code, result) = match (&refb.failed, &shim.failed) {
-            (Some(_), Some(_)) => {
-                return Err(usage_error(format!(
-                    "the reference and the shim build both failed, so there is nothing to compare: {}",
-                    first_error(&shim.log)
-                )))
-            }
-            (None, Some(_)) => (1, "DIFFERENT: the build through the shim failed, the reference built; see the lines above".to_owned()),
-            (Some(_), None) => (1, "DIFFERENT: the reference build failed, the shim's built; see the lines above".to_owned()),
-            _ if !o.masquerade && n_wrapped == 0 => {
-                (1, "DIFFERENT: no recorded command ran through the wrapper, so nothing was compared".to_owned())
-            }
-            _ if cmp.differing.is_empty() => {
-                (0, format!("OK: {agree}shim and reference agree: all {} files identical", cmp.files()))
-            }
-            _ => (
-                1,
-                format!("DIFFERENT: {} of {} files differ from the reference", cmp.differing.len(), cmp.files()),
-            ),
-        };
-    println!("result: {result}");
+        (Some(_), Some(_)) => {
+            return Err(usage_error(format!(
+                "the reference and the shim build both failed, so there is nothing to compare: {}",
+                first_error(&shim.log)
+            )))
+        }
+        (None, Some(_)) => (1, SHIM_FAILED.to_owned()),
+        (Some(_), None) => (1, REF_FAILED.to_owned()),
+        _ if !o.masquerade && n_wrapped == 0 => (1, NOT_WRAPPED.to_owned()),
+        _ if differing == 0 => (
+            0,
+            format!("OK: {agree}shim and reference agree: all {files} files identical"),
+        ),
+        _ => (
+            1,
+            format!("DIFFERENT: {differing} of {files} files differ from the reference"),
+        ),
+    };
+    out!("result: {result}");
     Ok(code)
 }
 

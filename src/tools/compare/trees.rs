@@ -4,6 +4,7 @@
 //! the shim's name the shim).
 
 use super::build::check_signal;
+use anyhow::Context as _;
 use std::collections::BTreeMap;
 use std::fs::{File, FileType};
 use std::io::Read;
@@ -73,8 +74,19 @@ fn walk(
     c: &mut Comparison,
 ) -> anyhow::Result<()> {
     check_signal()?;
-    let ea = entries(&a.root.join(rel))?;
-    let eb = entries(&b.root.join(rel))?;
+    let (ea, eb) = match (entries(&a.root.join(rel)), entries(&b.root.join(rel))) {
+        (Ok(ea), Ok(eb)) => (ea, eb),
+        (Err(e), _) | (_, Err(e)) => {
+            let shown = if rel.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                rel
+            };
+            c.differing
+                .push(format!("{label}{} (unreadable: {e:#})", shown.display()));
+            return Ok(());
+        }
+    };
     let mut names: Vec<&Vec<u8>> = ea.keys().chain(eb.keys()).collect();
     names.sort();
     names.dedup();
@@ -100,18 +112,35 @@ fn walk(
                 walk(a, b, &r, label, skip_cmd, c)?
             }
             (Some(ta), Some(tb)) if ta.is_symlink() && tb.is_symlink() => {
-                if std::fs::read_link(a.root.join(&r))? != std::fs::read_link(b.root.join(&r))? {
-                    c.differing.push(shown);
+                let (la, lb) = (
+                    std::fs::read_link(a.root.join(&r)),
+                    std::fs::read_link(b.root.join(&r)),
+                );
+                match (la, lb) {
+                    (Ok(la), Ok(lb)) if la == lb => {}
+                    (Ok(_), Ok(_)) => c.differing.push(shown),
+                    (Err(e), _) | (_, Err(e)) => {
+                        c.differing.push(format!("{shown} (unreadable: {e})"))
+                    }
                 }
             }
             (Some(ta), Some(tb)) if ta.is_file() && tb.is_file() => {
                 let (pa, pb) = (a.root.join(&r), b.root.join(&r));
-                if is_cmd(name) && (a.words.is_some() || b.words.is_some()) {
-                    if stripped(&pa, a.words)? != stripped(&pb, b.words)? {
-                        c.differing.push(format!("{shown} (command line)"));
-                    }
-                } else if !same_bytes(&pa, &pb)? {
-                    c.differing.push(shown);
+                let cmd = is_cmd(name) && (a.words.is_some() || b.words.is_some());
+                let same = if cmd {
+                    stripped(&pa, a.words).and_then(|x| Ok(x == stripped(&pb, b.words)?))
+                } else {
+                    same_bytes(&pa, &pb)
+                };
+                match same {
+                    Ok(true) => {}
+                    Ok(false) if cmd => c.differing.push(format!("{shown} (command line)")),
+                    Ok(false) => c.differing.push(shown.clone()),
+                    // A file a build left unreadable differs: never exit 2 for a wrapper's doing.
+                    Err(e) => c.differing.push(format!("{shown} (unreadable: {e:#})")),
+                }
+                if let Some(modes) = modes(&pa, &pb) {
+                    c.differing.push(format!("{shown} ({modes})"));
                 }
             }
             (Some(ta), Some(tb)) if kind_of(ta) == kind_of(tb) => {}
@@ -127,14 +156,38 @@ fn walk(
 }
 
 fn kind_of(t: &FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
     if t.is_dir() {
         "directory"
     } else if t.is_symlink() {
         "symlink"
     } else if t.is_file() {
         "file"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() {
+        "block device"
     } else {
-        "special file"
+        "character device"
+    }
+}
+
+/// The permission bits, when they differ: an output made executable (or
+/// not) is a change even with the same bytes.
+fn modes(a: &Path, b: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
+    };
+    match (mode(a), mode(b)) {
+        (Some(ma), Some(mb)) if ma != mb => Some(format!(
+            "mode {ma:04o} in the reference build, {mb:04o} in the shim build"
+        )),
+        _ => None,
     }
 }
 
@@ -142,7 +195,8 @@ fn kind_of(t: &FileType) -> &'static str {
 /// reference counts with everything under it).
 fn count(path: &Path, t: FileType, name: &[u8], c: &mut Comparison) -> anyhow::Result<()> {
     if t.is_dir() {
-        for (n, t) in entries(path)? {
+        // Unreadable: nothing to count (and the directory differs, as walk reports).
+        for (n, t) in entries(path).unwrap_or_default() {
             count(&path.join(std::ffi::OsStr::from_bytes(&n)), t, &n, c)?;
         }
     } else if t.is_file() || t.is_symlink() {
@@ -165,7 +219,7 @@ pub fn kind(name: &[u8]) -> String {
 
 /// A file's bytes with every occurrence of `words` removed.
 fn stripped(path: &Path, words: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
-    let data = std::fs::read(path)?;
+    let data = std::fs::read(path).with_context(|| format!("'{}'", path.display()))?;
     let Some(w) = words.filter(|w| !w.is_empty()) else {
         return Ok(data);
     };
@@ -183,11 +237,18 @@ fn stripped(path: &Path, words: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
 }
 
 fn same_bytes(a: &Path, b: &Path) -> anyhow::Result<bool> {
-    let (ma, mb) = (std::fs::metadata(a)?, std::fs::metadata(b)?);
-    if ma.len() != mb.len() {
+    let open = |p: &Path| {
+        let f = File::open(p).with_context(|| format!("'{}'", p.display()))?;
+        let len = f
+            .metadata()
+            .with_context(|| format!("'{}'", p.display()))?
+            .len();
+        anyhow::Ok((f, len))
+    };
+    let ((mut fa, la), (mut fb, lb)) = (open(a)?, open(b)?);
+    if la != lb {
         return Ok(false);
     }
-    let (mut fa, mut fb) = (File::open(a)?, File::open(b)?);
     let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
     loop {
         let n = read_full(&mut fa, &mut ba)?;
@@ -215,12 +276,13 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// its wrapper, or the comparison proves nothing.
 pub fn naming(roots: &[PathBuf], words: &[u8]) -> anyhow::Result<usize> {
     fn walk(dir: &Path, words: &[u8], n: &mut usize) -> anyhow::Result<()> {
-        for (name, t) in entries(dir)? {
+        for (name, t) in entries(dir).unwrap_or_default() {
             let p = dir.join(std::ffi::OsStr::from_bytes(&name));
             if t.is_dir() {
                 walk(&p, words, n)?;
             } else if t.is_file() && is_cmd(&name) {
-                let data = std::fs::read(&p)?;
+                // An unreadable one names nothing (and differs, above).
+                let data = std::fs::read(&p).unwrap_or_default();
                 if data.windows(words.len()).any(|w| w == words) {
                     *n += 1;
                 }
@@ -284,6 +346,18 @@ mod tests {
         write(&a, "only/deep/er.h", "");
         write(&b, "extra.txt", "");
         std::os::unix::fs::symlink("x", a.join("ln")).unwrap();
+        write(&a, "script", "same");
+        write(&b, "script", "same");
+        std::fs::set_permissions(
+            a.join("script"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            b.join("script"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         std::os::unix::fs::symlink("y", b.join("ln")).unwrap();
         let c = compare(
             &Side {
@@ -307,9 +381,10 @@ mod tests {
                 "lib/sort.s",
                 "ln",
                 "only (only in the reference build)",
+                "script (mode 0644 in the reference build, 0755 in the shim build)",
             ]
         );
-        assert_eq!(c.files(), 8);
+        assert_eq!(c.files(), 9);
         assert_eq!(c.kinds[".cmd"], 2);
         assert_eq!(c.kinds[".h"], 2);
         let plain = compare(

@@ -3,6 +3,7 @@
 
 use super::usage_error;
 use crate::cli::MASQUERADE_LINKS;
+use anyhow::Context as _;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -23,9 +24,45 @@ impl Drop for WorkDir {
     }
 }
 
-pub fn work_dir(keep: Option<&Path>) -> anyhow::Result<WorkDir> {
+/// Where `path` will be once created: its deepest existing ancestor
+/// resolved, the rest as given.
+fn future_physical(path: &Path) -> PathBuf {
+    let abs = std::env::current_dir().unwrap_or_default().join(path);
+    let mut rest = Vec::new();
+    let mut base = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(base) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                base = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// Creates the work directory: `--keep DIR` (new or empty), else a new one
+/// in TMPDIR. Never inside one of `outside` (SRC, the M= directory): the
+/// builds copy M= into it, and nothing may be written into the user's trees.
+pub fn work_dir(keep: Option<&Path>, outside: &[(&str, &Path)]) -> anyhow::Result<WorkDir> {
+    let refuse_inside = |dir: &Path| -> anyhow::Result<()> {
+        for (what, tree) in outside {
+            if dir.starts_with(tree) {
+                return Err(usage_error(format!(
+                    "the work directory would be '{}', inside {what} '{}'; give --keep (or TMPDIR) outside it",
+                    dir.display(),
+                    tree.display()
+                )));
+            }
+        }
+        Ok(())
+    };
     let work = match keep {
         Some(k) => {
+            refuse_inside(&future_physical(k))?;
             let occupied = k.exists()
                 && (!k.is_dir() || std::fs::read_dir(k).map_or(true, |mut d| d.next().is_some()));
             if occupied {
@@ -58,6 +95,7 @@ pub fn work_dir(keep: Option<&Path>) -> anyhow::Result<WorkDir> {
                         Path::new(&tmp).display()
                     ))
                 })?;
+            refuse_inside(&dir)?;
             let t = tempfile::Builder::new()
                 .prefix("kbuild-compare.")
                 .tempdir_in(&dir)
@@ -129,24 +167,27 @@ exec "$tool" "$@"
 /// Writes the reference wrapper as `work/ref/kbuild-compare-ref`.
 pub fn write_reference(work: &Path) -> anyhow::Result<PathBuf> {
     let dir = work.join("ref");
-    std::fs::create_dir_all(&dir)?;
     let path = dir.join("kbuild-compare-ref");
-    std::fs::write(&path, REFERENCE)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, REFERENCE))
+        .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)))
+        .with_context(|| format!("cannot write '{}'", path.display()))?;
     Ok(path)
 }
 
 /// A directory of tool-named links to the wrapper (what mkshimdir makes):
 /// `clang`, `ld.lld`, `ld`, and the `-N` names for `--llvm -N`.
 pub fn masquerade_dir(dir: &Path, exe: &Path, version: Option<&str>) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
     for name in MASQUERADE_LINKS {
         let name = match (name.strip_suffix("-N"), version) {
             (Some(base), Some(v)) => format!("{base}-{v}"),
             (Some(_), None) => continue,
             (None, _) => name.to_owned(),
         };
-        std::os::unix::fs::symlink(exe, dir.join(name))?;
+        let link = dir.join(name);
+        std::os::unix::fs::symlink(exe, &link)
+            .with_context(|| format!("cannot create '{}'", link.display()))?;
     }
     Ok(())
 }
