@@ -576,7 +576,7 @@ fn a_changed_file_mode_is_caught() {
     let w = wrapper(
         tmp.path(),
         "chmod",
-        "case \" $* \" in *sort.c*) \"$@\" && chmod 755 lib/sort.o; exit ;; esac\nexec \"$@\"\n",
+        "case \" $* \" in *' -c '*sort.c*) \"$@\" && chmod 755 lib/sort.o; exit ;; esac\nexec \"$@\"\n",
     );
     let o = compare(
         tmp.path(),

@@ -1,149 +1,19 @@
-//! Running the builds: each `make` in a process group of its own, so that
-//! SIGINT/SIGTERM stop all of it within a second; stdin from /dev/null (a
-//! config target that asks would otherwise wait for ever); output to a log,
-//! with a progress line every 15 s; wall and CPU time measured.
+//! The builds: configure, build the targets and the M= module into one
+//! object path, then move the trees aside; each make through
+//! [`process::run`](super::process::run); wall and CPU time measured.
 
+use super::process::run;
 use super::say;
 use super::setup::Config;
+use super::workdir::copy_tree;
 use anyhow::Context as _;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
-
-/// The signal (SIGINT or SIGTERM) that asked us to stop, or 0.
-static SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_signal(sig: libc::c_int) {
-    SIGNAL.store(sig, Ordering::SeqCst);
-}
-
-/// From here on SIGINT, SIGTERM, SIGHUP and SIGPIPE are noted, not fatal:
-/// the builds are stopped and the work directory removed before leaving
-/// (a closed terminal or a reader gone from a pipe must not leave make
-/// running).
-pub fn catch_signals() {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE] {
-        // SAFETY: the handler only stores to an atomic (async-signal-safe).
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
-    }
-}
-
-/// The error for "stopped by a signal"; the exit code is 128 + the signal.
-#[derive(Debug)]
-pub struct Interrupted(pub i32);
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "interrupted by signal {}", self.0)
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
-/// Fails with [`Interrupted`] once a signal has arrived.
-pub fn check_signal() -> anyhow::Result<()> {
-    match SIGNAL.load(Ordering::SeqCst) {
-        0 => Ok(()),
-        sig => Err(Interrupted(sig).into()),
-    }
-}
-
-/// Runs `cmd` in a process group of its own and waits for it; on a signal,
-/// stops the whole group (TERM, then KILL a second later). With `progress`,
-/// prints `LABEL: N s, L lines of make output; last: …` every 15 s.
-pub fn run(cmd: &mut Command, progress: Option<(&str, &Path)>) -> anyhow::Result<ExitStatus> {
-    check_signal()?;
-    // SAFETY: prctl is async-signal-safe. Should this process die without
-    // cleaning up (SIGKILL), make is told to stop rather than build on.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-    let mut child = cmd.stdin(Stdio::null()).process_group(0).spawn()?;
-    let pgid = child.id() as libc::pid_t;
-    let t0 = Instant::now();
-    let mut next_tick = Duration::from_secs(15);
-    let mut tail = LogTail::default();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if let Err(e) = check_signal() {
-            // SAFETY: kill(2) on our child's own process group.
-            unsafe { libc::kill(-pgid, libc::SIGTERM) };
-            std::thread::sleep(Duration::from_secs(1));
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            let _ = child.wait();
-            return Err(e);
-        }
-        if let Some((label, log)) = progress {
-            if t0.elapsed() >= next_tick {
-                next_tick += Duration::from_secs(15);
-                tail.read(log);
-                say(&format!(
-                    "{label}: {} s, {} lines of make output; last: {}",
-                    t0.elapsed().as_secs(),
-                    tail.lines,
-                    tail.last()
-                ));
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A growing log, read from where the last look stopped (a `V=1` kernel
-/// log runs to hundreds of megabytes).
-#[derive(Default)]
-struct LogTail {
-    pos: u64,
-    lines: u64,
-    /// The last complete line seen, and the start of the next one.
-    last: Vec<u8>,
-    partial: Vec<u8>,
-}
-
-impl LogTail {
-    fn read(&mut self, log: &Path) {
-        use std::io::{Seek, SeekFrom};
-        let Ok(mut f) = File::open(log) else { return };
-        if f.seek(SeekFrom::Start(self.pos)).is_err() {
-            return;
-        }
-        let mut new = Vec::new();
-        let Ok(n) = std::io::Read::read_to_end(&mut f, &mut new) else {
-            return;
-        };
-        self.pos += n as u64;
-        for &b in &new {
-            if b == b'\n' {
-                self.lines += 1;
-                self.last = std::mem::take(&mut self.partial);
-            } else {
-                self.partial.push(b);
-            }
-        }
-    }
-
-    /// The last line, spaces squeezed, cut to 100 characters.
-    fn last(&self) -> String {
-        let text = String::from_utf8_lossy(&self.last);
-        let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        squeezed.chars().take(100).collect()
-    }
-}
 
 /// User + system time of every waited-for child and its descendants.
 fn children_cpu() -> Duration {
@@ -342,54 +212,6 @@ pub fn first_error(log: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// `cp -a` of a directory: files (mode and modification time kept),
-/// symlinks as links, FIFOs as new FIFOs (never opened: that would wait for
-/// a writer), subdirectories. A socket or device is refused.
-pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-    let err = |what: &str, p: &Path, e: std::io::Error| {
-        anyhow::anyhow!("cannot {what} '{}': {e}", p.display())
-    };
-    std::fs::create_dir(to).map_err(|e| err("create", to, e))?;
-    for e in std::fs::read_dir(from).map_err(|e| err("read", from, e))? {
-        let e = e.map_err(|e| err("read", from, e))?;
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        let ty = e.file_type().map_err(|e| err("read", &src, e))?;
-        if ty.is_symlink() {
-            let target = std::fs::read_link(&src).map_err(|e| err("read", &src, e))?;
-            std::os::unix::fs::symlink(target, &dst).map_err(|e| err("create", &dst, e))?;
-        } else if ty.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else if ty.is_file() {
-            std::fs::copy(&src, &dst).map_err(|e| err("copy to", &dst, e))?;
-            let mtime = std::fs::metadata(&src)
-                .and_then(|m| m.modified())
-                .map_err(|e| err("read", &src, e))?;
-            // futimens needs ownership, not write permission.
-            File::open(&dst)
-                .and_then(|f| f.set_modified(mtime))
-                .map_err(|e| err("set the time of", &dst, e))?;
-        } else if ty.is_fifo() {
-            let c = std::ffi::CString::new(dst.as_os_str().as_encoded_bytes())?;
-            // SAFETY: mkfifo with a NUL-terminated path.
-            if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
-                return Err(err("create", &dst, std::io::Error::last_os_error()));
-            }
-            let mode = std::fs::symlink_metadata(&src).map_err(|e| err("read", &src, e))?;
-            std::fs::set_permissions(&dst, mode.permissions())
-                .map_err(|e| err("set the mode of", &dst, e))?;
-        } else {
-            return Err(super::usage_error(format!(
-                "M=: '{}' is a socket or device, which a module directory should not hold",
-                src.display()
-            )));
-        }
-    }
-    let meta = std::fs::metadata(from).map_err(|e| err("read", from, e))?;
-    std::fs::set_permissions(to, meta.permissions()).map_err(|e| err("set the mode of", to, e))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,40 +233,5 @@ mod tests {
         assert_eq!(first_error(&log), "make[1]: *** No rule to make target");
         std::fs::write(&log, "fine\n").unwrap();
         assert_eq!(first_error(&log), "");
-    }
-
-    #[test]
-    fn copy_tree_keeps_links_modes_and_times() {
-        let t = tempfile::tempdir().unwrap();
-        let a = t.path().join("a");
-        std::fs::create_dir_all(a.join("sub")).unwrap();
-        std::fs::write(a.join("sub/x.c"), "int x;").unwrap();
-        std::fs::set_permissions(
-            a.join("sub/x.c"),
-            std::os::unix::fs::PermissionsExt::from_mode(0o751),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink("sub/x.c", a.join("l")).unwrap();
-        // A FIFO is made anew, never opened (that would wait for a writer).
-        let fifo =
-            std::ffi::CString::new(a.join("fifo").into_os_string().into_encoded_bytes()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o640) }, 0);
-        copy_tree(&a, &t.path().join("b")).unwrap();
-        let b = t.path().join("b");
-        use std::os::unix::fs::FileTypeExt;
-        assert!(std::fs::symlink_metadata(b.join("fifo"))
-            .unwrap()
-            .file_type()
-            .is_fifo());
-        assert_eq!(
-            std::fs::read_link(b.join("l")).unwrap(),
-            Path::new("sub/x.c")
-        );
-        let (ma, mb) = (
-            std::fs::metadata(a.join("sub/x.c")).unwrap(),
-            std::fs::metadata(b.join("sub/x.c")).unwrap(),
-        );
-        assert_eq!(ma.modified().unwrap(), mb.modified().unwrap());
-        assert_eq!(ma.permissions(), mb.permissions());
     }
 }

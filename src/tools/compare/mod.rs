@@ -19,16 +19,19 @@ macro_rules! out {
 }
 
 mod build;
+mod content;
 mod fired;
 mod options;
+mod process;
 mod setup;
 mod table;
 mod trees;
 mod workdir;
 
 use crate::{code, exit_code_of, fail};
-use build::{first_error, Common, Interrupted};
+use build::{first_error, Common};
 use options::Parsed;
+use process::Interrupted;
 use setup::Config;
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
@@ -101,7 +104,7 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
         seed = Some(s);
     }
 
-    build::catch_signals();
+    process::catch_signals();
     let mut outside: Vec<(&str, &Path)> = Vec::new();
     if let setup::Source::Tree(src) = &source {
         outside.push(("SRC", src));
@@ -122,9 +125,9 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
     };
     // A signal that arrives while the table is printed still ends the run
     // as interrupted.
-    let result = build::check_signal()
+    let result = process::check_signal()
         .and_then(|()| ctx.run(&work.path))
-        .and_then(|code| build::check_signal().map(|()| code));
+        .and_then(|code| process::check_signal().map(|()| code));
     let sig = match &result {
         Err(e) => e.downcast_ref::<Interrupted>().map(|i| i.0),
         Ok(_) => None,
@@ -363,7 +366,7 @@ fn unpack(tarball: &Path, work: &Path) -> anyhow::Result<PathBuf> {
     // write to the terminal (`stty tostop` would stop it there).
     let log = work.join("unpack.log");
     let out = std::fs::File::create(&log)?;
-    let status = build::run(
+    let status = process::run(
         std::process::Command::new("tar")
             .arg("-xJf")
             .arg(tarball)

@@ -3,11 +3,10 @@
 //! records `$(CC)`, so the reference's name its wrapper and, in prefix mode,
 //! the shim's name the shim).
 
-use super::build::check_signal;
-use anyhow::Context as _;
+use super::content::{modes, same_bytes, stripped};
+use super::process::check_signal;
 use std::collections::BTreeMap;
-use std::fs::{File, FileType};
-use std::io::Read;
+use std::fs::FileType;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -174,23 +173,6 @@ fn kind_of(t: &FileType) -> &'static str {
     }
 }
 
-/// The permission bits, when they differ: an output made executable (or
-/// not) is a change even with the same bytes.
-fn modes(a: &Path, b: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| {
-        std::fs::metadata(p)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777)
-    };
-    match (mode(a), mode(b)) {
-        (Some(ma), Some(mb)) if ma != mb => Some(format!(
-            "mode {ma:04o} in the reference build, {mb:04o} in the shim build"
-        )),
-        _ => None,
-    }
-}
-
 /// Counts the reference's files and symlinks (a directory only in the
 /// reference counts with everything under it).
 fn count(path: &Path, t: FileType, name: &[u8], c: &mut Comparison) -> anyhow::Result<()> {
@@ -215,61 +197,6 @@ pub fn kind(name: &[u8]) -> String {
         None => "(no suffix)".into(),
         Some(p) => String::from_utf8_lossy(&name[p..]).into_owned(),
     }
-}
-
-/// A file's bytes with every occurrence of `words` removed.
-fn stripped(path: &Path, words: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
-    let data = std::fs::read(path).with_context(|| format!("'{}'", path.display()))?;
-    let Some(w) = words.filter(|w| !w.is_empty()) else {
-        return Ok(data);
-    };
-    let mut out = Vec::with_capacity(data.len());
-    let mut i = 0;
-    while i < data.len() {
-        if data[i..].starts_with(w) {
-            i += w.len();
-        } else {
-            out.push(data[i]);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
-fn same_bytes(a: &Path, b: &Path) -> anyhow::Result<bool> {
-    let open = |p: &Path| {
-        let f = File::open(p).with_context(|| format!("'{}'", p.display()))?;
-        let len = f
-            .metadata()
-            .with_context(|| format!("'{}'", p.display()))?
-            .len();
-        anyhow::Ok((f, len))
-    };
-    let ((mut fa, la), (mut fb, lb)) = (open(a)?, open(b)?);
-    if la != lb {
-        return Ok(false);
-    }
-    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
-    loop {
-        let n = read_full(&mut fa, &mut ba)?;
-        if n != read_full(&mut fb, &mut bb)? || ba[..n] != bb[..n] {
-            return Ok(false);
-        }
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-}
-
-fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 /// How many `.cmd` files under the roots contain `words`: each build ran

@@ -5,6 +5,7 @@ use super::usage_error;
 use crate::cli::MASQUERADE_LINKS;
 use anyhow::Context as _;
 use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -202,9 +203,92 @@ pub fn path_with_first(dir: &Path, path_env: &OsStr) -> OsString {
     p
 }
 
+/// `cp -a` of a directory: files (mode and modification time kept),
+/// symlinks as links, FIFOs as new FIFOs (never opened: that would wait for
+/// a writer), subdirectories. A socket or device is refused.
+pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let err = |what: &str, p: &Path, e: std::io::Error| {
+        anyhow::anyhow!("cannot {what} '{}': {e}", p.display())
+    };
+    std::fs::create_dir(to).map_err(|e| err("create", to, e))?;
+    for e in std::fs::read_dir(from).map_err(|e| err("read", from, e))? {
+        let e = e.map_err(|e| err("read", from, e))?;
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let ty = e.file_type().map_err(|e| err("read", &src, e))?;
+        if ty.is_symlink() {
+            let target = std::fs::read_link(&src).map_err(|e| err("read", &src, e))?;
+            std::os::unix::fs::symlink(target, &dst).map_err(|e| err("create", &dst, e))?;
+        } else if ty.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if ty.is_file() {
+            std::fs::copy(&src, &dst).map_err(|e| err("copy to", &dst, e))?;
+            let mtime = std::fs::metadata(&src)
+                .and_then(|m| m.modified())
+                .map_err(|e| err("read", &src, e))?;
+            // futimens needs ownership, not write permission.
+            File::open(&dst)
+                .and_then(|f| f.set_modified(mtime))
+                .map_err(|e| err("set the time of", &dst, e))?;
+        } else if ty.is_fifo() {
+            let c = std::ffi::CString::new(dst.as_os_str().as_encoded_bytes())?;
+            // SAFETY: mkfifo with a NUL-terminated path.
+            if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+                return Err(err("create", &dst, std::io::Error::last_os_error()));
+            }
+            let mode = std::fs::symlink_metadata(&src).map_err(|e| err("read", &src, e))?;
+            std::fs::set_permissions(&dst, mode.permissions())
+                .map_err(|e| err("set the mode of", &dst, e))?;
+        } else {
+            return Err(super::usage_error(format!(
+                "M=: '{}' is a socket or device, which a module directory should not hold",
+                src.display()
+            )));
+        }
+    }
+    let meta = std::fs::metadata(from).map_err(|e| err("read", from, e))?;
+    std::fs::set_permissions(to, meta.permissions()).map_err(|e| err("set the mode of", to, e))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_tree_keeps_links_modes_and_times() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        std::fs::create_dir_all(a.join("sub")).unwrap();
+        std::fs::write(a.join("sub/x.c"), "int x;").unwrap();
+        std::fs::set_permissions(
+            a.join("sub/x.c"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o751),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("sub/x.c", a.join("l")).unwrap();
+        // A FIFO is made anew, never opened (that would wait for a writer).
+        let fifo =
+            std::ffi::CString::new(a.join("fifo").into_os_string().into_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o640) }, 0);
+        copy_tree(&a, &t.path().join("b")).unwrap();
+        let b = t.path().join("b");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(b.join("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        assert_eq!(
+            std::fs::read_link(b.join("l")).unwrap(),
+            Path::new("sub/x.c")
+        );
+        let (ma, mb) = (
+            std::fs::metadata(a.join("sub/x.c")).unwrap(),
+            std::fs::metadata(b.join("sub/x.c")).unwrap(),
+        );
+        assert_eq!(ma.modified().unwrap(), mb.modified().unwrap());
+        assert_eq!(ma.permissions(), mb.permissions());
+    }
 
     #[test]
     fn the_masquerade_directory_has_the_installed_links() {
