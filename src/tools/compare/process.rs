@@ -11,7 +11,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The signal (SIGINT or SIGTERM) that asked us to stop, or 0.
+/// The signal (SIGINT, SIGTERM, SIGHUP or SIGPIPE) that asked us to stop, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {

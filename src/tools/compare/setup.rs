@@ -74,7 +74,7 @@ pub fn wrapper(o: &Options, path_env: &OsStr) -> anyhow::Result<Wrapper> {
         None => {
             let me = std::env::current_exe()
                 .map_err(|e| usage_error(format!("cannot find this kbuild-shim's path: {e}")))?;
-            vec![me.to_string_lossy().into_owned()]
+            vec![utf8(&me, "this kbuild-shim")?.to_owned()]
         }
     };
     let Some(w0) = words.first().cloned() else {
