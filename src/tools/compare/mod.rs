@@ -31,7 +31,6 @@ mod workdir;
 use crate::{code, exit_code_of, fail};
 use build::{first_error, Common};
 use options::Parsed;
-use process::Interrupted;
 use setup::Config;
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
@@ -42,7 +41,13 @@ use trees::Side;
 /// Runs the comparison; returns the exit code (errors printed as one line).
 pub fn run(args: &[OsString]) -> u8 {
     match compare(args) {
-        Ok(code) => code,
+        Ok(Exit::Code(code)) => code,
+        Ok(Exit::Signal(sig)) => {
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            process::die_of(sig);
+            128u8.saturating_add(sig as u8)
+        }
         Err(e) => {
             say(&format!("{e:#}"));
             exit_code_of(&e)
@@ -68,11 +73,11 @@ const IDENTITY: [(&str, &str); 4] = [
     ("KBUILD_BUILD_VERSION", "1"),
 ];
 
-fn compare(args: &[OsString]) -> anyhow::Result<u8> {
+fn compare(args: &[OsString]) -> anyhow::Result<Exit> {
     let o = match options::parse(args)? {
         Parsed::Help => {
             print!("{}", options::USAGE);
-            return Ok(0);
+            return Ok(Exit::Code(0));
         }
         Parsed::Run(o) => o,
     };
@@ -123,21 +128,23 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
         env,
         seed,
     };
-    // A signal that arrives while the table is printed still ends the run
-    // as interrupted.
-    let result = process::check_signal()
-        .and_then(|()| ctx.run(&work.path))
-        .and_then(|code| process::check_signal().map(|()| code));
-    let sig = match &result {
-        Err(e) => e.downcast_ref::<Interrupted>().map(|i| i.0),
-        Ok(_) => None,
-    };
-    let Some(sig) = sig else {
+    let result = process::check_signal().and_then(|()| ctx.run(&work.path));
+    // Interrupted is decided by the signal, not by the error it caused
+    // (an EINTR from a copy is a signal's doing too).
+    let Some(sig) = process::pending() else {
         if work.keep {
             say(&format!("kept {}", work.path.display()));
         }
-        return result;
+        return result.map(Exit::Code);
     };
+    if result.is_ok() {
+        // The comparison ran to its end (the signal came while the table
+        // was printed, e.g. `| head`): a kept directory is whole.
+        if work.keep {
+            say(&format!("kept {}", work.path.display()));
+        }
+        return Ok(Exit::Signal(sig));
+    }
     say("interrupted; the builds were stopped");
     if work.keep {
         // Nothing a later look could take for a finished build.
@@ -153,7 +160,15 @@ fn compare(args: &[OsString]) -> anyhow::Result<u8> {
             "interrupted: the builds were removed\n",
         );
     }
-    Ok(128u8.saturating_add(sig as u8))
+    Ok(Exit::Signal(sig))
+}
+
+/// How the comparison ends: an exit code, or (after cleaning up) death by
+/// the signal that stopped it, as make does, so that a calling shell script
+/// stops too.
+enum Exit {
+    Code(u8),
+    Signal(i32),
 }
 
 /// The three builds, in the order they run; each leaves `work/NAME` (and
@@ -189,7 +204,7 @@ impl Context<'_> {
         let o = self.o;
         let src = match &self.source {
             setup::Source::Tree(s) => s.clone(),
-            setup::Source::Tarball(t) => unpack(t, work)?,
+            setup::Source::Tarball(t) => workdir::unpack(t, work)?,
         };
         let (cc, ld) = (&self.tools.cc, &self.tools.ld);
         let report = work.join("report.jsonl");
@@ -354,44 +369,4 @@ fn with_mod(p: &Path) -> PathBuf {
     let mut m = p.as_os_str().to_owned();
     m.push("-mod");
     m.into()
-}
-
-/// Unpacks a `.tar.xz` of a kernel tree into `work/src`.
-fn unpack(tarball: &Path, work: &Path) -> anyhow::Result<PathBuf> {
-    say(&format!("unpacking {}", tarball.display()));
-    let t0 = std::time::Instant::now();
-    let dir = work.join("src");
-    std::fs::create_dir(&dir)?;
-    // tar's output to a log: in a process group of its own it must not
-    // write to the terminal (`stty tostop` would stop it there).
-    let log = work.join("unpack.log");
-    let out = std::fs::File::create(&log)?;
-    let status = process::run(
-        std::process::Command::new("tar")
-            .arg("-xJf")
-            .arg(tarball)
-            .arg("-C")
-            .arg(&dir)
-            .arg("--strip-components=1")
-            .stdout(out.try_clone()?)
-            .stderr(out),
-        None,
-    )?;
-    if !status.success() {
-        let text = std::fs::read(&log).unwrap_or_default();
-        let text = String::from_utf8_lossy(&text);
-        return Err(usage_error(format!(
-            "cannot unpack '{}': {}",
-            tarball.display(),
-            text.lines().next().unwrap_or("tar failed")
-        )));
-    }
-    say(&format!("unpacked in {} s", t0.elapsed().as_secs()));
-    if !dir.join("Makefile").is_file() {
-        return Err(usage_error(format!(
-            "'{}' does not hold a kernel source tree (no Makefile in its top directory)",
-            tarball.display()
-        )));
-    }
-    Ok(dir)
 }

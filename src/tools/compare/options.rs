@@ -244,8 +244,12 @@ fn host_arch() -> String {
         "aarch64" | "arm64" => "arm64",
         _ if m.starts_with("arm") => "arm",
         "i386" | "i486" | "i586" | "i686" => "i386",
-        "riscv64" => "riscv",
+        "riscv64" | "riscv32" => "riscv",
         "loongarch64" => "loongarch",
+        _ if m.starts_with("ppc") => "powerpc",
+        "s390x" => "s390",
+        "sparc64" => "sparc",
+        _ if m.starts_with("mips") => "mips",
         _ => m,
     }
     .to_owned()

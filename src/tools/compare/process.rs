@@ -46,6 +46,23 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// The signal that arrived, if one did.
+pub fn pending() -> Option<i32> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
+/// Dies of `sig` with its default action (after the cleanup is done).
+pub fn die_of(sig: i32) {
+    // SAFETY: restoring the default action and raising a signal.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
 /// Fails with [`Interrupted`] once a signal has arrived.
 pub fn check_signal() -> anyhow::Result<()> {
     match SIGNAL.load(Ordering::SeqCst) {
@@ -59,11 +76,17 @@ pub fn check_signal() -> anyhow::Result<()> {
 /// prints `LABEL: N s, L lines of make output; last: …` every 15 s.
 pub fn run(cmd: &mut Command, progress: Option<(&str, &Path)>) -> anyhow::Result<ExitStatus> {
     check_signal()?;
-    // SAFETY: prctl is async-signal-safe. Should this process die without
-    // cleaning up (SIGKILL), make is told to stop rather than build on.
+    // Should this process die without cleaning up (SIGKILL), make gets
+    // SIGTERM and starts nothing new (the jobs it runs finish on their own).
+    // The getppid check closes the window before prctl.
+    // SAFETY: getpid, prctl, getppid and _exit are async-signal-safe.
+    let parent = unsafe { libc::getpid() };
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
             Ok(())
         });
     }

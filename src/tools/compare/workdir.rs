@@ -63,6 +63,14 @@ pub fn work_dir(keep: Option<&Path>, outside: &[(&str, &Path)]) -> anyhow::Resul
     };
     let work = match keep {
         Some(k) => {
+            // `missing/..` would pass every check below on the unresolved
+            // path and then name an existing directory once created.
+            if k.components().any(|c| c == std::path::Component::ParentDir) {
+                return Err(usage_error(format!(
+                    "--keep '{}' has a '..'; give the directory without it",
+                    k.display()
+                )));
+            }
             refuse_inside(&future_physical(k))?;
             let occupied = k.exists()
                 && (!k.is_dir() || std::fs::read_dir(k).map_or(true, |mut d| d.next().is_some()));
@@ -78,10 +86,17 @@ pub fn work_dir(keep: Option<&Path>, outside: &[(&str, &Path)]) -> anyhow::Resul
                     k.display()
                 ))
             })?;
-            WorkDir {
-                path: std::fs::canonicalize(k)?,
-                keep: true,
+            let path = std::fs::canonicalize(k)?;
+            // Checked again on what was created, links resolved: only an
+            // empty directory outside the user's trees is ours.
+            refuse_inside(&path)?;
+            if std::fs::read_dir(&path).map_or(true, |mut d| d.next().is_some()) {
+                return Err(usage_error(format!(
+                    "--keep '{}' exists and is not an empty directory",
+                    k.display()
+                )));
             }
+            WorkDir { path, keep: true }
         }
         None => {
             let tmp = std::env::var_os("TMPDIR")
@@ -112,6 +127,9 @@ pub fn work_dir(keep: Option<&Path>, outside: &[(&str, &Path)]) -> anyhow::Resul
             }
         }
     };
+    // A lossy path in CC= would make the reference build fail, and the
+    // wrapper under test be blamed for it.
+    super::setup::utf8(&work.path, "the work directory")?;
     if work
         .path
         .as_os_str()
@@ -246,9 +264,55 @@ pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
             )));
         }
     }
-    let meta = std::fs::metadata(from).map_err(|e| err("read", from, e))?;
-    std::fs::set_permissions(to, meta.permissions()).map_err(|e| err("set the mode of", to, e))?;
+    // u+w kept: the build writes into the copy, and the work directory
+    // must be removable (a module from a read-only checkout is 0555).
+    let mode = std::fs::metadata(from)
+        .map_err(|e| err("read", from, e))?
+        .permissions()
+        .mode();
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode | 0o200))
+        .map_err(|e| err("set the mode of", to, e))?;
     Ok(())
+}
+
+/// Unpacks a `.tar.xz` of a kernel tree into `work/src`.
+pub fn unpack(tarball: &Path, work: &Path) -> anyhow::Result<PathBuf> {
+    super::say(&format!("unpacking {}", tarball.display()));
+    let t0 = std::time::Instant::now();
+    let dir = work.join("src");
+    std::fs::create_dir(&dir)?;
+    // tar's output to a log: in a process group of its own it must not
+    // write to the terminal (`stty tostop` would stop it there).
+    let log = work.join("unpack.log");
+    let out = std::fs::File::create(&log)?;
+    let status = super::process::run(
+        std::process::Command::new("tar")
+            .arg("-xJf")
+            .arg(tarball)
+            .arg("-C")
+            .arg(&dir)
+            .arg("--strip-components=1")
+            .stdout(out.try_clone()?)
+            .stderr(out),
+        None,
+    )?;
+    if !status.success() {
+        let text = std::fs::read(&log).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        return Err(usage_error(format!(
+            "cannot unpack '{}': {}",
+            tarball.display(),
+            text.lines().next().unwrap_or("tar failed")
+        )));
+    }
+    super::say(&format!("unpacked in {} s", t0.elapsed().as_secs()));
+    if !dir.join("Makefile").is_file() {
+        return Err(usage_error(format!(
+            "'{}' does not hold a kernel source tree (no Makefile in its top directory)",
+            tarball.display()
+        )));
+    }
+    Ok(dir)
 }
 
 #[cfg(test)]
